@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds the application when needed (first use, or sources changed) and runs a subcommand.
+#   ./run.sh test            the test suite (what CI runs)
+#   ./run.sh <command> ...   verify, generate, ... (./run.sh --help lists them)
+# Fixtures/data are read from $EMO_SHARED (default: ../shared beside this folder).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+MVN=(mvn -B -q -f "$ROOT/pom.xml")
+[[ -n "${EMO_MAVEN_PROFILE:-}" ]] && MVN+=(-P "$EMO_MAVEN_PROFILE")
+
+if [[ "${1:-}" == "test" ]]; then
+  shift
+  exec mvn -B -f "$ROOT/pom.xml" test "$@"
+fi
+
+STAMP="$ROOT/target/.built"
+CP_FILE="$ROOT/target/classpath.txt"
+needs_build() {
+  [[ ! -f "$STAMP" || ! -f "$CP_FILE" ]] && return 0
+  [[ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$STAMP" -print -quit)" ]]
+}
+if needs_build; then
+  echo "building (first use or sources changed)..." >&2
+  "${MVN[@]}" -DskipTests compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE" >&2
+  touch "$STAMP"
+fi
+
+export EMO_SHARED="${EMO_SHARED:-$ROOT/../shared}"
+# -Xss: ONNX Runtime needs a larger thread stack with a long class path.
+# Off-heap ND4J memory is bounded separately from the heap.
+exec java -Xss4m ${EMO_JAVA_OPTS:--Xmx6g} \
+  -Dorg.bytedeco.javacpp.maxphysicalbytes="${EMO_MAX_RAM:-20G}" \
+  -cp "$ROOT/target/classes:$(cat "$CP_FILE")" dev.emo.cli.Main "$@"

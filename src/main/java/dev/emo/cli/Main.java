@@ -1,0 +1,33 @@
+package dev.emo.cli;
+
+import dev.emo.UserError;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of {@code ./run.sh}: one subcommand per task. */
+@Command(name = "run.sh", mixinStandardHelpOptions = true, version = "emo-dl4j 0.1.0",
+        description = "EMO (Earth Mover Distance Optimization) calibration of causal LMs on DL4J/SameDiff.",
+        subcommands = {VerifyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs a command line; input errors become one line on stderr and exit code 2. */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+            if (ex instanceof UserError) {
+                cmd.getErr().println("error: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        return cli.execute(args);
+    }
+}

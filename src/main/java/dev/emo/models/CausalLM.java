@@ -1,0 +1,232 @@
+package dev.emo.models;
+
+import dev.emo.UserError;
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A decoder-only Transformer as a SameDiff graph. Subclasses (one per family) declare their
+ * parameters under Hugging Face names and wire the blocks; this class owns the placeholders,
+ * the output, and weight assignment.
+ *
+ * <p>Activations inside the graph are 2-D, [N = B·T, width], so every Linear is a plain matmul;
+ * only attention reshapes to [B, H, T, hd]. Everything that depends on the batch's padding but not
+ * on parameters (position ids, the additive causal+padding mask, rotary cos/sin) is computed on
+ * the host by {@link #feeds} and fed as placeholders: it needs no gradient and keeps the graph
+ * free of Range/CumSum/Trilu.
+ */
+public abstract class CausalLM {
+    public static final String INPUT_IDS = "input_ids";
+    public static final String ATTN_BIAS = "attn_bias";
+    public static final String LOGITS = "logits";
+    public static final String LOGITS_2D = "logits_2d";
+
+    /** Added to masked attention scores; exp underflows to exactly 0, as HF's finfo.min does. */
+    static final float MASKED = -1e9f;
+
+    protected final ModelConfig config;
+    protected final SameDiff sd = SameDiff.create();
+    private final Map<String, SDVariable> params = new LinkedHashMap<>();
+    private Path weightsSource;
+
+    protected final SDVariable inputIds;   // [B, T] int64
+    protected final SDVariable attnBias;   // [B, 1, T, T] float: 0 or MASKED
+    protected final SDVariable batchTime;  // [2] int64: (B, T), for the reshapes attention needs
+    protected SDVariable logits2d;         // [N, V]
+    protected SDVariable logits;           // [B, T, V]
+
+    protected CausalLM(ModelConfig config) {
+        this.config = config.validate();
+        inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
+        attnBias = sd.placeHolder(ATTN_BIAS, DataType.FLOAT, -1, 1, -1, -1);
+        batchTime = sd.shape(inputIds).castTo(DataType.INT64);
+    }
+
+    public ModelConfig config() {
+        return config;
+    }
+
+    public SameDiff sameDiff() {
+        return sd;
+    }
+
+    public SDVariable logits2d() {
+        return logits2d;
+    }
+
+    /** Trainable parameters by Hugging Face name. */
+    public Map<String, SDVariable> params() {
+        return params;
+    }
+
+    /** The LM head matrix [V, d'] (the tied embedding where the head is tied): the default EMO cost embedding. */
+    public abstract SDVariable lmHead();
+
+    /** Host-side placeholders for a batch; attentionMask is 1 for real tokens, 0 for padding. */
+    public Map<String, INDArray> feeds(INDArray inputIds, INDArray attentionMask) {
+        Map<String, INDArray> f = new HashMap<>();
+        f.put(INPUT_IDS, inputIds.castTo(DataType.INT64));
+        f.put(ATTN_BIAS, causalPaddingBias(attentionMask));
+        return f;
+    }
+
+    /** Logits [B, T, V] for a batch. */
+    public INDArray forward(INDArray inputIds, INDArray attentionMask) {
+        return sd.outputSingle(feeds(inputIds, attentionMask), LOGITS);
+    }
+
+    // ---------------------------------------------------------------- building blocks
+
+    protected SDVariable param(String hfName, long... shape) {
+        SDVariable v = sd.var(hfName, Nd4j.zeros(DataType.FLOAT, shape));
+        params.put(hfName, v);
+        return v;
+    }
+
+    /** x [N, in] · W [out, in]ᵀ (+ b): PyTorch's Linear layout. */
+    protected SDVariable linear(SDVariable x, SDVariable w, SDVariable b) {
+        SDVariable y = sd.mmul(x, w, false, true, false);
+        return b == null ? y : y.add(b);
+    }
+
+    /** LayerNorm over the last dim of [N, d], written out so eps is the config's. */
+    protected SDVariable layerNorm(SDVariable x, SDVariable gain, SDVariable bias, double eps) {
+        SDVariable mean = sd.mean(x, true, 1);
+        SDVariable centered = x.sub(mean);
+        SDVariable var = sd.mean(centered.mul(centered), true, 1);
+        return centered.div(sd.math.sqrt(var.add(eps))).mul(gain).add(bias);
+    }
+
+    /**
+     * Scaled dot-product attention. q, k, v: [N, H·hd] (k, v already expanded to H heads);
+     * returns [N, H·hd].
+     */
+    protected SDVariable attention(SDVariable q, SDVariable k, SDVariable v, int heads, int headDim) {
+        SDVariable shapeBTHD = sd.concat(0, batchTime, sd.constant(Nd4j.createFromArray((long) heads, headDim)));
+        SDVariable q4 = sd.permute(sd.reshape(q, shapeBTHD), 0, 2, 1, 3);   // [B, H, T, hd]
+        SDVariable k4 = sd.permute(sd.reshape(k, shapeBTHD), 0, 2, 1, 3);
+        SDVariable v4 = sd.permute(sd.reshape(v, shapeBTHD), 0, 2, 1, 3);
+        SDVariable scores = sd.mmul(q4, k4, false, true, false)            // [B, H, T, T]
+                .mul(1.0 / Math.sqrt(headDim)).add(attnBias);
+        SDVariable probs = sd.nn.softmax(scores, -1);
+        SDVariable out = sd.mmul(probs, v4);                                 // [B, H, T, hd]
+        return sd.permute(out, 0, 2, 1, 3).reshape(-1, (long) heads * headDim);
+    }
+
+    /** Sets the output variables from the final hidden state [N, d'] and the head [V, d']. */
+    protected void head(SDVariable hidden, SDVariable headWeight) {
+        logits2d = sd.mmul(hidden, headWeight, false, true, false).rename(LOGITS_2D); // [N, V]
+        SDVariable shapeBTV = sd.concat(0, batchTime, sd.constant(Nd4j.createFromArray((long) config.vocabSize())));
+        logits = sd.reshape(logits2d, shapeBTV).rename(LOGITS);
+    }
+
+    /** [B, 1, T, T]: 0 where query t may see key s (s ≤ t and s is not padding), else MASKED. */
+    static INDArray causalPaddingBias(INDArray attentionMask) {
+        int b = (int) attentionMask.size(0), t = (int) attentionMask.size(1);
+        float[] bias = new float[b * t * t];
+        for (int i = 0; i < b; i++) {
+            for (int q = 0; q < t; q++) {
+                for (int s = 0; s < t; s++) {
+                    boolean visible = s <= q && attentionMask.getDouble(i, s) != 0;
+                    bias[(i * t + q) * t + s] = visible ? 0f : MASKED;
+                }
+            }
+        }
+        return Nd4j.create(bias, new long[]{b, 1, t, t}, 'c');
+    }
+
+    /** Position ids 0..T-1 for every row [B, T]. */
+    static INDArray arangePositions(INDArray attentionMask) {
+        long b = attentionMask.size(0), t = attentionMask.size(1);
+        long[] pos = new long[(int) (b * t)];
+        for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) pos[(int) (i * t + j)] = j;
+        return Nd4j.createFromArray(pos).reshape(b, t);
+    }
+
+    /**
+     * Position ids [B, T] from the mask's running count, as exporters compute them: cumsum(mask) − 1,
+     * times the mask if {@code zeroPadding} (then padding gets −1), clipped below at {@code min}.
+     */
+    static INDArray cumsumPositions(INDArray attentionMask, boolean zeroPadding, long min) {
+        long b = attentionMask.size(0), t = attentionMask.size(1);
+        long[] pos = new long[(int) (b * t)];
+        for (int i = 0; i < b; i++) {
+            long run = 0;
+            for (int j = 0; j < t; j++) {
+                long m = attentionMask.getLong(i, j) != 0 ? 1 : 0;
+                run += m;
+                pos[(int) (i * t + j)] = Math.max(min, (zeroPadding ? run * m : run) - 1);
+            }
+        }
+        return Nd4j.createFromArray(pos).reshape(b, t);
+    }
+
+    // ---------------------------------------------------------------- weights
+
+    /**
+     * Assigns every parameter exactly once from Hugging Face-named tensors. Extra tensors are an
+     * error unless {@code ignorable} says they are a known duplicate (the tied head).
+     */
+    public void loadWeights(Map<String, INDArray> weights, Path source) {
+        this.weightsSource = source;
+        List<String> unmapped = new ArrayList<>();
+        for (Map.Entry<String, INDArray> e : weights.entrySet()) {
+            SDVariable v = params.get(e.getKey());
+            if (v == null) {
+                if (!isTiedDuplicate(e.getKey(), e.getValue(), weights)) unmapped.add(e.getKey());
+                continue;
+            }
+            long[] want = v.getArr().shape();
+            long[] got = e.getValue().shape();
+            if (!java.util.Arrays.equals(want, got)) {
+                throw UserError.of(source, "parameter '" + e.getKey() + "' has shape " + java.util.Arrays.toString(got)
+                                + " but " + config.file().getFileName() + " implies " + java.util.Arrays.toString(want),
+                        "use the config.json that was exported with this model");
+            }
+            v.setArray(e.getValue().castTo(DataType.FLOAT).dup('c'));
+        }
+        if (!unmapped.isEmpty()) {
+            throw UserError.of(source, "initializer(s) " + unmapped + " map to no parameter of the "
+                    + config.modelType() + " graph", "check that config.json matches the export");
+        }
+        List<String> missing = new ArrayList<>();
+        for (String name : params.keySet()) if (!weights.containsKey(name)) missing.add(name);
+        if (!missing.isEmpty()) {
+            throw UserError.of(source, "no initializer for parameter(s) " + missing,
+                    "check that config.json matches the export (layer count, tie_word_embeddings)");
+        }
+    }
+
+    /** The tied LM head is stored twice by exporters; the copy must equal the embedding. */
+    private boolean isTiedDuplicate(String name, INDArray value, Map<String, INDArray> all) {
+        if (!config.tieWordEmbeddings() || !name.equals("lm_head.weight")) return false;
+        INDArray head = lmHeadSource(all);
+        if (head == null || !java.util.Arrays.equals(head.shape(), value.shape())) return false;
+        double diff = head.sub(value).amaxNumber().doubleValue();
+        if (diff != 0) {
+            throw UserError.of(weightsSource, "lm_head.weight differs from the tied embedding by " + diff,
+                    "set \"tie_word_embeddings\": false in config.json if the head is not tied");
+        }
+        return true;
+    }
+
+    /** The tensor the tied head shares, by name, or null. */
+    protected abstract INDArray lmHeadSource(Map<String, INDArray> weights);
+
+    /** Current parameter values by Hugging Face name. */
+    public Map<String, INDArray> weights() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, v.getArr()));
+        return out;
+    }
+}

@@ -1,0 +1,66 @@
+package dev.emo.models;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.Map;
+
+/**
+ * GPT-2 (GPT2LMHeadModel): learned positions, pre-LayerNorm blocks, fused QKV, gelu_new, tied head.
+ * Conv1D weights are stored [in, out], so its "linear" is x·W, not x·Wᵀ.
+ */
+public final class Gpt2 extends CausalLM {
+    private final SDVariable wte;
+
+    public Gpt2(ModelConfig c) {
+        super(c);
+        int d = c.hiddenSize(), ff = c.intermediateSize();
+        wte = param("transformer.wte.weight", c.vocabSize(), d);
+        SDVariable wpe = param("transformer.wpe.weight", c.maxPositions(), d);
+        SDVariable positions = sd.placeHolder("position_ids", org.nd4j.linalg.api.buffer.DataType.INT64, -1, -1);
+
+        SDVariable x = sd.gather(wte, inputIds.reshape(-1), 0)                 // [N, d]
+                .add(sd.gather(wpe, positions.reshape(-1), 0));
+        for (int l = 0; l < c.numLayers(); l++) {
+            String p = "transformer.h." + l + ".";
+            SDVariable a = layerNorm(x, param(p + "ln_1.weight", d), param(p + "ln_1.bias", d), c.normEps());
+            SDVariable qkv = conv1d(a, param(p + "attn.c_attn.weight", d, 3L * d), param(p + "attn.c_attn.bias", 3L * d));
+            SDVariable[] split = sd.unstack(qkv.reshape(-1, 3, d), 1, 3);         // 3 × [N, d]
+            SDVariable att = attention(split[0], split[1], split[2], c.numHeads(), c.headDim());
+            x = x.add(conv1d(att, param(p + "attn.c_proj.weight", d, d), param(p + "attn.c_proj.bias", d)));
+
+            SDVariable m = layerNorm(x, param(p + "ln_2.weight", d), param(p + "ln_2.bias", d), c.normEps());
+            SDVariable h = geluNew(conv1d(m, param(p + "mlp.c_fc.weight", d, ff), param(p + "mlp.c_fc.bias", ff)));
+            x = x.add(conv1d(h, param(p + "mlp.c_proj.weight", ff, d), param(p + "mlp.c_proj.bias", d)));
+        }
+        x = layerNorm(x, param("transformer.ln_f.weight", d), param("transformer.ln_f.bias", d), c.normEps());
+        head(x, wte);
+    }
+
+    private SDVariable conv1d(SDVariable x, SDVariable w, SDVariable b) {
+        return sd.mmul(x, w).add(b);
+    }
+
+    /** gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))); SameDiff's gelu is the sigmoid approximation. */
+    private SDVariable geluNew(SDVariable x) {
+        SDVariable inner = x.add(x.mul(x).mul(x).mul(0.044715)).mul(Math.sqrt(2.0 / Math.PI));
+        return x.mul(sd.math.tanh(inner).add(1.0)).mul(0.5);
+    }
+
+    @Override
+    public Map<String, INDArray> feeds(INDArray ids, INDArray mask) {
+        Map<String, INDArray> f = super.feeds(ids, mask);
+        f.put("position_ids", arangePositions(mask));
+        return f;
+    }
+
+    @Override
+    public SDVariable lmHead() {
+        return wte;
+    }
+
+    @Override
+    protected INDArray lmHeadSource(Map<String, INDArray> w) {
+        return w.get("transformer.wte.weight");
+    }
+}

@@ -1,0 +1,245 @@
+package dev.emo.onnx;
+
+import dev.emo.UserError;
+import onnx.Onnx;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.shade.protobuf.CodedInputStream;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The float initializers of an ONNX export, named by their Hugging Face parameter names.
+ *
+ * <p>Exporters keep the parameter name where the weight is used as is ({@code transformer.h.0.attn.c_attn.weight}),
+ * but a {@code Linear} weight that the exporter transposed for a MatMul appears as an anonymous
+ * {@code onnx::MatMul_N}; its name comes from the consuming node's scope
+ * ({@code /model/decoder/layers.0/self_attn/q_proj/MatMul} → {@code model.decoder.layers.0.self_attn.q_proj.weight}),
+ * and it is transposed back to the PyTorch layout [out, in]. Initializers of nested graphs (the
+ * merged decoder's {@code If} branches) are collected too; consumers are looked up across all graphs.
+ */
+public final class OnnxWeights {
+
+    /** One parameter: its tensor in Hugging Face layout, and where it came from (for export). */
+    public record Param(String hfName, INDArray value, String onnxName, boolean transposedInOnnx) {}
+
+    private final Path file;
+    private final Onnx.ModelProto model;
+    private final Map<String, Param> params;
+
+    private OnnxWeights(Path file, Onnx.ModelProto model, Map<String, Param> params) {
+        this.file = file;
+        this.model = model;
+        this.params = params;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    public Onnx.ModelProto model() {
+        return model;
+    }
+
+    /** Parameters by Hugging Face name, in the order the export lists them. */
+    public Map<String, Param> params() {
+        return params;
+    }
+
+    public static OnnxWeights read(Path onnxFile) {
+        Onnx.ModelProto model = parse(onnxFile);
+        Map<String, List<Onnx.NodeProto>> consumers = new HashMap<>();
+        List<Onnx.TensorProto> inits = new ArrayList<>();
+        collect(model.getGraph(), consumers, inits);
+
+        Map<String, Param> params = new LinkedHashMap<>();
+        for (Onnx.TensorProto t : inits) {
+            if (!isFloat(t) || t.getDimsCount() == 0) continue; // shape/index constants, scalars
+            Mapping m = mapName(t.getName(), consumers.getOrDefault(t.getName(), List.of()));
+            if (m == null) {
+                throw UserError.of(onnxFile, "initializer '" + t.getName() + "' " + t.getDimsList()
+                                + " maps to no parameter (consumed by " + describe(consumers.get(t.getName())) + ")",
+                        "export the model with Hugging Face Optimum so parameters keep their names or scopes");
+            }
+            if (params.containsKey(m.hfName)) {
+                // the merged decoder's two branches can list the same parameter twice
+                continue;
+            }
+            INDArray value = toArray(onnxFile, t);
+            if (m.transposed) value = value.transpose().dup('c');
+            params.put(m.hfName, new Param(m.hfName, value, t.getName(), m.transposed));
+        }
+        return new OnnxWeights(onnxFile, model, params);
+    }
+
+    static Onnx.ModelProto parse(Path onnxFile) {
+        if (!Files.isRegularFile(onnxFile)) {
+            throw UserError.of(onnxFile, "file not found", "point --model at a folder holding the ONNX export");
+        }
+        try (InputStream in = Files.newInputStream(onnxFile)) {
+            CodedInputStream cis = CodedInputStream.newInstance(in);
+            cis.setSizeLimit(Integer.MAX_VALUE);
+            cis.setRecursionLimit(1000);
+            Onnx.ModelProto m = Onnx.ModelProto.parseFrom(cis);
+            if (!m.hasGraph() || m.getGraph().getNodeCount() == 0) {
+                throw UserError.of(onnxFile, "not an ONNX model (no graph)", "re-export the model; the file may be truncated");
+            }
+            return m;
+        } catch (IOException e) {
+            throw UserError.of(onnxFile, "cannot be parsed as ONNX (" + firstLine(e.getMessage()) + ")",
+                    "re-export the model; the file may be truncated or not ONNX");
+        }
+    }
+
+    private static void collect(Onnx.GraphProto g, Map<String, List<Onnx.NodeProto>> consumers,
+                                List<Onnx.TensorProto> inits) {
+        inits.addAll(g.getInitializerList());
+        for (Onnx.NodeProto n : g.getNodeList()) {
+            for (String in : n.getInputList()) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+            for (Onnx.AttributeProto a : n.getAttributeList()) {
+                if (a.hasG()) collect(a.getG(), consumers, inits);
+                for (Onnx.GraphProto sub : a.getGraphsList()) collect(sub, consumers, inits);
+            }
+        }
+    }
+
+    private record Mapping(String hfName, boolean transposed) {}
+
+    private static Mapping mapName(String name, List<Onnx.NodeProto> users) {
+        if (!name.startsWith("onnx::") && !name.startsWith("/") && name.contains(".")) {
+            return new Mapping(name, false);
+        }
+        for (Onnx.NodeProto n : users) {
+            String op = n.getOpType();
+            if (!op.equals("MatMul") && !op.equals("Gemm")) continue;
+            String scope = n.getName();
+            int cut = scope.lastIndexOf('/');
+            if (!scope.startsWith("/") || cut <= 0) continue;
+            String module = scope.substring(1, cut).replace('/', '.');
+            boolean transposed = op.equals("MatMul") || !gemmTransB(n);
+            return new Mapping(module + ".weight", transposed);
+        }
+        return null;
+    }
+
+    private static boolean gemmTransB(Onnx.NodeProto n) {
+        for (Onnx.AttributeProto a : n.getAttributeList()) if (a.getName().equals("transB")) return a.getI() == 1;
+        return false;
+    }
+
+    private static boolean isFloat(Onnx.TensorProto t) {
+        int dt = t.getDataType();
+        return dt == Onnx.TensorProto.DataType.FLOAT_VALUE || dt == Onnx.TensorProto.DataType.FLOAT16_VALUE
+                || dt == Onnx.TensorProto.DataType.DOUBLE_VALUE || dt == Onnx.TensorProto.DataType.BFLOAT16_VALUE;
+    }
+
+    /** Reads a float tensor (raw, float_data, or external data beside the model) as float32. */
+    static INDArray toArray(Path onnxFile, Onnx.TensorProto t) {
+        long[] shape = t.getDimsList().stream().mapToLong(Long::longValue).toArray();
+        long count = 1;
+        for (long d : shape) count *= d;
+        ByteBuffer bytes;
+        if (t.getDataLocation() == Onnx.TensorProto.DataLocation.EXTERNAL) {
+            bytes = readExternal(onnxFile, t, count);
+        } else if (!t.getRawData().isEmpty()) {
+            bytes = t.getRawData().asReadOnlyByteBuffer();
+        } else if (t.getFloatDataCount() > 0) {
+            float[] f = new float[t.getFloatDataCount()];
+            for (int i = 0; i < f.length; i++) f[i] = t.getFloatData(i);
+            return Nd4j.create(f, shape, 'c');
+        } else {
+            throw UserError.of(onnxFile, "initializer '" + t.getName() + "' holds no data", "re-export the model");
+        }
+        bytes = bytes.order(ByteOrder.LITTLE_ENDIAN);
+        float[] out = new float[Math.toIntExact(count)];
+        int dt = t.getDataType();
+        if (dt == Onnx.TensorProto.DataType.FLOAT_VALUE) {
+            checkSize(onnxFile, t, bytes, count * 4);
+            bytes.asFloatBuffer().get(out);
+        } else if (dt == Onnx.TensorProto.DataType.DOUBLE_VALUE) {
+            checkSize(onnxFile, t, bytes, count * 8);
+            for (int i = 0; i < out.length; i++) out[i] = (float) bytes.getDouble(i * 8);
+        } else if (dt == Onnx.TensorProto.DataType.FLOAT16_VALUE) {
+            checkSize(onnxFile, t, bytes, count * 2);
+            for (int i = 0; i < out.length; i++) out[i] = halfToFloat(bytes.getShort(i * 2));
+        } else { // bfloat16: the high half of a float32
+            checkSize(onnxFile, t, bytes, count * 2);
+            for (int i = 0; i < out.length; i++) out[i] = Float.intBitsToFloat((bytes.getShort(i * 2) & 0xffff) << 16);
+        }
+        return Nd4j.create(out, shape, 'c');
+    }
+
+    /** IEEE 754 binary16 → float32 (Float.float16ToFloat is Java 20+). */
+    static float halfToFloat(short h) {
+        int bits = h & 0xffff;
+        int sign = (bits & 0x8000) << 16, exp = (bits >> 10) & 0x1f, mant = bits & 0x3ff;
+        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13)); // inf / NaN
+        if (exp == 0) { // zero or subnormal: mant · 2^-24
+            float v = mant * 0x1p-24f;
+            return sign != 0 ? -v : v;
+        }
+        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
+    }
+
+    private static void checkSize(Path f, Onnx.TensorProto t, ByteBuffer b, long expected) {
+        if (b.remaining() != expected) {
+            throw UserError.of(f, "initializer '" + t.getName() + "' has " + b.remaining() + " bytes, expected "
+                    + expected + " for " + t.getDimsList(), "re-export the model; the file is corrupt");
+        }
+    }
+
+    private static ByteBuffer readExternal(Path onnxFile, Onnx.TensorProto t, long count) {
+        String location = null;
+        long offset = 0, length = -1;
+        for (Onnx.StringStringEntryProto e : t.getExternalDataList()) {
+            switch (e.getKey()) {
+                case "location" -> location = e.getValue();
+                case "offset" -> offset = Long.parseLong(e.getValue());
+                case "length" -> length = Long.parseLong(e.getValue());
+                default -> { }
+            }
+        }
+        Path data = onnxFile.resolveSibling(location == null ? "" : location);
+        if (location == null || !Files.isRegularFile(data)) {
+            throw UserError.of(data, "external data file of initializer '" + t.getName() + "' is missing",
+                    "keep the .onnx_data file next to " + onnxFile.getFileName());
+        }
+        int elemBytes = t.getDataType() == Onnx.TensorProto.DataType.DOUBLE_VALUE ? 8
+                : t.getDataType() == Onnx.TensorProto.DataType.FLOAT_VALUE ? 4 : 2;
+        if (length < 0) length = count * elemBytes;
+        try (RandomAccessFile raf = new RandomAccessFile(data.toFile(), "r")) {
+            if (offset + length > raf.length()) {
+                throw UserError.of(data, "too short for initializer '" + t.getName() + "' (needs bytes up to "
+                        + (offset + length) + ", has " + raf.length() + ")", "re-export the model; the data file is truncated");
+            }
+            byte[] buf = new byte[Math.toIntExact(length)];
+            raf.seek(offset);
+            raf.readFully(buf);
+            return ByteBuffer.wrap(buf);
+        } catch (IOException e) {
+            throw UserError.of(data, "cannot be read (" + firstLine(e.getMessage()) + ")", "check the file's permissions");
+        }
+    }
+
+    private static String describe(List<Onnx.NodeProto> users) {
+        if (users == null || users.isEmpty()) return "no node";
+        return users.stream().map(n -> n.getOpType() + " " + n.getName()).toList().toString();
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "unknown error";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

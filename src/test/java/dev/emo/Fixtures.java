@@ -1,0 +1,43 @@
+package dev.emo;
+
+import org.junit.jupiter.api.Assumptions;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+/** Test access to the fixture root ({@link SharedData}); skips, saying what is missing, where it is absent. */
+public final class Fixtures {
+    private Fixtures() {}
+
+    /** Model folders that hold {@code reference/<file>}; skips the test if there are none. */
+    public static List<Path> modelsWith(String referenceFile) {
+        Assumptions.assumeTrue(SharedData.present(), SharedData.missingMessage("fixture root"));
+        List<Path> dirs = SharedData.modelDirs().stream()
+                .filter(d -> Files.isRegularFile(d.resolve("reference").resolve(referenceFile)))
+                .toList();
+        Assumptions.assumeFalse(dirs.isEmpty(), SharedData.missingMessage("models/*/reference/" + referenceFile));
+        return dirs;
+    }
+
+    public static INDArray npy(Path modelDir, String name) {
+        return Nd4j.createFromNpyFile(modelDir.resolve("reference").resolve(name).toFile());
+    }
+
+    public static Map<String, INDArray> npz(Path modelDir, String name) {
+        try {
+            return Nd4j.createFromNpzFile(modelDir.resolve("reference").resolve(name).toFile());
+        } catch (Exception e) {
+            throw new IllegalStateException(modelDir + "/reference/" + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static Path model(String name) {
+        Path p = SharedData.models().resolve(name);
+        Assumptions.assumeTrue(Files.isDirectory(p), SharedData.missingMessage("models/" + name));
+        return p;
+    }
+}
