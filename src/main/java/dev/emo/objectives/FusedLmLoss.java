@@ -1,0 +1,143 @@
+package dev.emo.objectives;
+
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+/**
+ * The loss "op" at the end of the LM: forward and closed-form backward of any {@link Objective}
+ * from the logits, with the softmax over [N × V] computed once and DEMD costing one extra
+ * [N × d'] × [d' × V] product.
+ *
+ * <p>DEMD = 1 − ⟨Êᵀq, Ê[y]⟩ is rewritten with s = Ê·Ê[y] (s_j = cos(e_j, e_y)) as
+ * demd = 1 − Σ_j q_j s_j, whose gradient is ∂demd/∂z_k = q_k (s̄ − s_k) with s̄ = Σ_j q_j s_j: the
+ * product Ê[y]·Êᵀ is the only V-sized matmul, where autodiff of the textbook form needs two.
+ *
+ * <p>Why outside the graph: SameDiff M2.1 has no user-defined ops (a custom op's forward must be
+ * a native libnd4j op, and a subclass's doDiff is lost when the gradient graph is cloned). So this
+ * op computes its value and dL/dlogits in plain ND4J, and {@code training.GraphTrainer} feeds that
+ * gradient into SameDiff's backward pass through the external-gradient hook on the logits.
+ *
+ * <p>Buffers of [N × V] are reused across calls with the same shape: allocating them dominates on
+ * CPU (see the DL4J findings).
+ */
+public final class FusedLmLoss {
+    private static final Logger LOG = LogManager.getLogger(FusedLmLoss.class);
+    public static final int IGNORE = -100;
+
+    private final Objective objective;
+    private INDArray probs;    // [N, V]: q, then overwritten with the gradient
+    private INDArray qs;       // [N, V]: s, then q⊙s
+
+    public FusedLmLoss(Objective objective) {
+        this.objective = objective;
+    }
+
+    public Objective objective() {
+        return objective;
+    }
+
+    /** The value of every objective's ingredients for one batch, and the chosen objective's loss. */
+    public record Result(double loss, double meanMle, double meanDemd, int tokens, int guarded, INDArray gradLogits) {}
+
+    /**
+     * @param logits     [N, V] float, not modified
+     * @param targets    N labels, {@link #IGNORE} where no loss is taken
+     * @param costEmbed  Ê [V, d'] with L2-normalised rows (ignored unless the objective needs DEMD)
+     * @return the token mean over non-ignored targets and its gradient w.r.t. the logits (a buffer
+     *         owned by this object, valid until the next call)
+     */
+    public Result compute(INDArray logits, int[] targets, INDArray costEmbed) {
+        long n = logits.size(0), v = logits.size(1);
+        if (targets.length != n) throw new IllegalArgumentException("targets " + targets.length + " ≠ rows " + n);
+        probs = reuse(probs, n, v);
+        // q = softmax(z), and log Σ exp: mle = max + log Σ exp(z − max) − z_y (no log of a tiny q_y)
+        INDArray rowMax = logits.max(1);                                    // [N]
+        probs.assign(logits).subiColumnVector(rowMax.reshape(n, 1));
+        Transforms.exp(probs, false);
+        INDArray rowSum = probs.sum(1);                                     // [N]
+        probs.diviColumnVector(rowSum.reshape(n, 1));
+        float[] maxs = rowMax.toFloatVector(), sums = rowSum.toFloatVector();
+
+        int[] safe = new int[(int) n];
+        int valid = 0;
+        for (int t = 0; t < n; t++) {
+            boolean ok = targets[t] != IGNORE;
+            if (ok && (targets[t] < 0 || targets[t] >= v)) {
+                throw new IllegalArgumentException("label " + targets[t] + " outside the vocabulary [0, " + v + ")");
+            }
+            safe[t] = ok ? targets[t] : 0;
+            if (ok) valid++;
+        }
+        double[] mle = new double[(int) n], py = new double[(int) n], demd = new double[(int) n];
+        for (int t = 0; t < n; t++) {
+            double zy = logits.getDouble(t, safe[t]);
+            mle[t] = maxs[t] + Math.log(sums[t]) - zy;
+            py[t] = probs.getDouble(t, safe[t]);
+        }
+        double[] sBar = new double[(int) n];
+        if (objective.needsDemd()) {
+            INDArray gold = costEmbed.getRows(safe);                        // [N, d'] = Ê[y]
+            qs = reuse(qs, n, v);
+            Nd4j.gemm(gold, costEmbed, qs, false, true, 1.0, 0.0);          // s = Ê[y]·Êᵀ  [N, V]
+            qs.muli(probs);                                                 // q⊙s
+            double[] rowDot = qs.sum(1).toDoubleVector();                   // s̄ = Σ q_j s_j
+            double[] goldNorm = objective.goldDetach() ? gold.mul(gold).sum(1).toDoubleVector() : null;
+            for (int t = 0; t < n; t++) {
+                sBar[t] = rowDot[t];
+                demd[t] = 1 - rowDot[t];
+                // gold-detached q: the gold entry is removed from the value only; s_yy = |Ê[y]|² (= 1)
+                if (goldNorm != null) demd[t] += py[t] * goldNorm[t];
+            }
+        }
+
+        double lossSum = 0, mleSum = 0, demdSum = 0;
+        int guarded = 0;
+        double[] rowScale = new double[(int) n], rowB = new double[(int) n], goldA = new double[(int) n];
+        double inv = valid == 0 ? 0 : 1.0 / valid;
+        for (int t = 0; t < n; t++) {
+            if (targets[t] == IGNORE) continue;
+            Objective.Coefficients c = objective.at(mle[t], demd[t], py[t]);
+            if (c.guarded()) guarded++;
+            lossSum += c.loss();
+            mleSum += mle[t];
+            demdSum += demd[t];
+            // G_t = [a·q − a·e_y + b·(q·s̄ − q⊙s)] / valid = q·(a + b·s̄) − b·(q⊙s) − a·e_y, scaled
+            rowScale[t] = (c.a() + c.b() * sBar[t]) * inv;
+            rowB[t] = c.b() * inv;
+            goldA[t] = c.a() * inv;
+        }
+        if (guarded > 0) {
+            LOG.warn("{} token(s) had DEMD ≤ 0 or NaN; their DEMD weight was clamped to 0", guarded);
+        }
+        INDArray grad = probs;                                              // q is no longer needed
+        grad.muliColumnVector(Nd4j.createFromArray(rowScale).castTo(DataType.FLOAT).reshape(n, 1));
+        if (objective.needsDemd()) {
+            qs.muliColumnVector(Nd4j.createFromArray(rowB).castTo(DataType.FLOAT).reshape(n, 1));
+            grad.subi(qs);
+        }
+        for (int t = 0; t < n; t++) {
+            if (goldA[t] != 0) grad.putScalar(t, safe[t], grad.getDouble(t, safe[t]) - goldA[t]);
+        }
+        return new Result(lossSum * inv, mleSum * inv, objective.needsDemd() ? demdSum * inv : Double.NaN,
+                valid, guarded, grad);
+    }
+
+    private static INDArray reuse(INDArray buf, long n, long v) {
+        if (buf != null && buf.size(0) == n && buf.size(1) == v) return buf;
+        return Nd4j.createUninitialized(DataType.FLOAT, n, v);
+    }
+
+    /** Targets for logits flattened from [B, T]: row (b, t) predicts labels[b][t+1]; the last position is ignored. */
+    public static int[] shiftedTargets(INDArray labels) {
+        int b = (int) labels.size(0), t = (int) labels.size(1);
+        int[] out = new int[b * t];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) out[i * t + j] = j + 1 < t ? labels.getInt(i, j + 1) : IGNORE;
+        }
+        return out;
+    }
+}
