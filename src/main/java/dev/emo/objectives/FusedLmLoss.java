@@ -44,7 +44,7 @@ public final class FusedLmLoss {
     public record Result(double loss, double meanMle, double meanDemd, int tokens, int guarded, INDArray gradLogits) {}
 
     /**
-     * @param logits     [N, V] float, not modified
+     * @param logits     [N, V] float (or double, for finite-difference checks), not modified
      * @param targets    N labels, {@link #IGNORE} where no loss is taken
      * @param costEmbed  Ê [V, d'] with L2-normalised rows (ignored unless the objective needs DEMD)
      * @return the token mean over non-ignored targets and its gradient w.r.t. the logits (a buffer
@@ -53,14 +53,15 @@ public final class FusedLmLoss {
     public Result compute(INDArray logits, int[] targets, INDArray costEmbed) {
         long n = logits.size(0), v = logits.size(1);
         if (targets.length != n) throw new IllegalArgumentException("targets " + targets.length + " ≠ rows " + n);
-        probs = reuse(probs, n, v);
+        DataType dt = logits.dataType();
+        probs = reuse(probs, n, v, dt);
         // q = softmax(z), and log Σ exp: mle = max + log Σ exp(z − max) − z_y (no log of a tiny q_y)
         INDArray rowMax = logits.max(1);                                    // [N]
         probs.assign(logits).subiColumnVector(rowMax.reshape(n, 1));
         Transforms.exp(probs, false);
         INDArray rowSum = probs.sum(1);                                     // [N]
         probs.diviColumnVector(rowSum.reshape(n, 1));
-        float[] maxs = rowMax.toFloatVector(), sums = rowSum.toFloatVector();
+        double[] maxs = rowMax.toDoubleVector(), sums = rowSum.toDoubleVector();
 
         int[] safe = new int[(int) n];
         int valid = 0;
@@ -80,9 +81,9 @@ public final class FusedLmLoss {
         }
         double[] sBar = new double[(int) n];
         if (objective.needsDemd()) {
-            INDArray gold = costEmbed.getRows(safe);                        // [N, d'] = Ê[y]
-            qs = reuse(qs, n, v);
-            Nd4j.gemm(gold, costEmbed, qs, false, true, 1.0, 0.0);          // s = Ê[y]·Êᵀ  [N, V]
+            INDArray gold = costEmbed.castTo(dt).getRows(safe);                        // [N, d'] = Ê[y]
+            qs = reuse(qs, n, v, dt);
+            Nd4j.gemm(gold, costEmbed.castTo(dt), qs, false, true, 1.0, 0.0);          // s = Ê[y]·Êᵀ  [N, V]
             qs.muli(probs);                                                 // q⊙s
             double[] rowDot = qs.sum(1).toDoubleVector();                   // s̄ = Σ q_j s_j
             double[] goldNorm = objective.goldDetach() ? gold.mul(gold).sum(1).toDoubleVector() : null;
@@ -114,9 +115,9 @@ public final class FusedLmLoss {
             LOG.warn("{} token(s) had DEMD ≤ 0 or NaN; their DEMD weight was clamped to 0", guarded);
         }
         INDArray grad = probs;                                              // q is no longer needed
-        grad.muliColumnVector(Nd4j.createFromArray(rowScale).castTo(DataType.FLOAT).reshape(n, 1));
+        grad.muliColumnVector(Nd4j.createFromArray(rowScale).castTo(dt).reshape(n, 1));
         if (objective.needsDemd()) {
-            qs.muliColumnVector(Nd4j.createFromArray(rowB).castTo(DataType.FLOAT).reshape(n, 1));
+            qs.muliColumnVector(Nd4j.createFromArray(rowB).castTo(dt).reshape(n, 1));
             grad.subi(qs);
         }
         for (int t = 0; t < n; t++) {
@@ -126,9 +127,9 @@ public final class FusedLmLoss {
                 valid, guarded, grad);
     }
 
-    private static INDArray reuse(INDArray buf, long n, long v) {
-        if (buf != null && buf.size(0) == n && buf.size(1) == v) return buf;
-        return Nd4j.createUninitialized(DataType.FLOAT, n, v);
+    private static INDArray reuse(INDArray buf, long n, long v, DataType dt) {
+        if (buf != null && buf.size(0) == n && buf.size(1) == v && buf.dataType() == dt) return buf;
+        return Nd4j.createUninitialized(dt, n, v);
     }
 
     /** Targets for logits flattened from [B, T]: row (b, t) predicts labels[b][t+1]; the last position is ignored. */
