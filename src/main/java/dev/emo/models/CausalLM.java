@@ -28,11 +28,14 @@ import java.util.Map;
 public abstract class CausalLM {
     public static final String INPUT_IDS = "input_ids";
     public static final String ATTN_BIAS = "attn_bias";
-    public static final String LOGITS = "logits";
     public static final String LOGITS_2D = "logits_2d";
 
     /** Added to masked attention scores; exp underflows to exactly 0, as HF's finfo.min does. */
     static final float MASKED = -1e9f;
+
+    static {
+        GatherRows.register(); // before any gradient function exists: embedding gradients need it
+    }
 
     protected final ModelConfig config;
     protected final SameDiff sd = SameDiff.create();
@@ -42,8 +45,7 @@ public abstract class CausalLM {
     protected final SDVariable inputIds;   // [B, T] int64
     protected final SDVariable attnBias;   // [B, 1, T, T] float: 0 or MASKED
     protected final SDVariable batchTime;  // [2] int64: (B, T), for the reshapes attention needs
-    protected SDVariable logits2d;         // [N, V]
-    protected SDVariable logits;           // [B, T, V]
+    protected SDVariable logits2d;         // [N, V], the graph's only output
 
     protected CausalLM(ModelConfig config) {
         this.config = config.validate();
@@ -82,7 +84,8 @@ public abstract class CausalLM {
 
     /** Logits [B, T, V] for a batch. */
     public INDArray forward(INDArray inputIds, INDArray attentionMask) {
-        return sd.outputSingle(feeds(inputIds, attentionMask), LOGITS);
+        INDArray flat = sd.outputSingle(feeds(inputIds, attentionMask), LOGITS_2D);
+        return flat.reshape(inputIds.size(0), inputIds.size(1), config.vocabSize());
     }
 
     // ---------------------------------------------------------------- building blocks
@@ -123,11 +126,13 @@ public abstract class CausalLM {
         return sd.permute(out, 0, 2, 1, 3).reshape(-1, (long) heads * headDim);
     }
 
-    /** Sets the output variables from the final hidden state [N, d'] and the head [V, d']. */
+    /**
+     * Sets the output from the final hidden state [N, d'] and the head [V, d']. The logits stay
+     * [N, V] inside the graph: a terminal reshape would be taken for a second loss when the
+     * training loss's gradient is fed in from outside (see training.GraphTrainer).
+     */
     protected void head(SDVariable hidden, SDVariable headWeight) {
         logits2d = sd.mmul(hidden, headWeight, false, true, false).rename(LOGITS_2D); // [N, V]
-        SDVariable shapeBTV = sd.concat(0, batchTime, sd.constant(Nd4j.createFromArray((long) config.vocabSize())));
-        logits = sd.reshape(logits2d, shapeBTV).rename(LOGITS);
     }
 
     /** [B, 1, T, T]: 0 where query t may see key s (s ≤ t and s is not padding), else MASKED. */

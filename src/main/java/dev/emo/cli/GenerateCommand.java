@@ -1,0 +1,55 @@
+package dev.emo.cli;
+
+import dev.emo.generation.Generator;
+import dev.emo.generation.Sampling;
+import dev.emo.models.CausalLM;
+import dev.emo.models.Models;
+import dev.emo.tokenizers.Tokenizer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Continues a prompt, greedily by default or by sampling, and prints the text.")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--model", required = true, description = "exported model folder")
+    Path model;
+
+    @Option(names = "--prompt", defaultValue = "", description = "text to continue (default: empty, i.e. only the model's BOS)")
+    String prompt;
+
+    @Option(names = "--max_new_tokens", defaultValue = "40", description = "default: ${DEFAULT-VALUE}")
+    int maxNewTokens;
+
+    @Option(names = "--do_sample", description = "sample instead of greedy decoding")
+    boolean sample;
+
+    @Option(names = "--temperature", defaultValue = "1.0", description = "default: ${DEFAULT-VALUE}")
+    double temperature;
+
+    @Option(names = "--top_k", defaultValue = "0", description = "0 = no top-k cut (default: ${DEFAULT-VALUE})")
+    int topK;
+
+    @Option(names = "--top_p", defaultValue = "1.0", description = "1 = no nucleus cut (default: ${DEFAULT-VALUE})")
+    double topP;
+
+    @Option(names = "--seed", defaultValue = "42", description = "default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Override
+    public Integer call() {
+        CausalLM lm = Models.load(model).model();
+        Tokenizer tok = Tokenizer.load(model);
+        int[] ids = tok.encode(prompt);
+        if (ids.length == 0) ids = new int[]{tok.bosId()};
+        Sampling s = sample ? new Sampling(false, temperature, topK, topP) : Sampling.GREEDY;
+        Generator.Output out = new Generator(lm).generate(ids, maxNewTokens, s, seed, tok.eosId());
+        int[] all = new int[ids.length + out.ids().length];
+        System.arraycopy(ids, 0, all, 0, ids.length);
+        System.arraycopy(out.ids(), 0, all, ids.length, out.ids().length);
+        System.out.println(tok.decode(all));
+        return 0;
+    }
+}

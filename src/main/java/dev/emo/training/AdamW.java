@@ -1,0 +1,73 @@
+package dev.emo.training;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * AdamW exactly as torch.optim.AdamW computes it: decoupled weight decay p ← p − lr·λ·p, then
+ * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − (lr/(1−β1ᵗ))·m / (√v/√(1−β2ᵗ) + ε).
+ * Weight decay skips biases and norm gains, as Hugging Face's Trainer does. All updates are in
+ * place on the parameter arrays (no [V×d] temporaries beyond one scratch buffer per shape).
+ */
+public final class AdamW {
+    private final double beta1, beta2, eps, weightDecay;
+    private final Map<String, INDArray> m = new LinkedHashMap<>();
+    private final Map<String, INDArray> v = new LinkedHashMap<>();
+    private long step;
+
+    public AdamW(double beta1, double beta2, double eps, double weightDecay) {
+        this.beta1 = beta1;
+        this.beta2 = beta2;
+        this.eps = eps;
+        this.weightDecay = weightDecay;
+    }
+
+    public long stepCount() {
+        return step;
+    }
+
+    /** Hugging Face's rule: no decay for biases and LayerNorm/RMSNorm weights. */
+    public static boolean decays(String hfName) {
+        return !(hfName.endsWith(".bias") || hfName.contains("norm") || hfName.contains(".ln_"));
+    }
+
+    /** One update of every parameter that has a gradient; grads are consumed (overwritten). */
+    public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
+        step++;
+        double bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+        double stepSize = lr / bc1, sqrtBc2 = Math.sqrt(bc2);
+        for (Map.Entry<String, INDArray> e : params.entrySet()) {
+            INDArray g = grads.get(e.getKey());
+            if (g == null) continue;
+            INDArray p = e.getValue();
+            if (weightDecay != 0 && decays(e.getKey())) p.muli(1 - lr * weightDecay);
+            INDArray mk = m.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
+            INDArray vk = v.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
+            mk.muli(beta1).addi(g.mul(1 - beta1));
+            vk.muli(beta2).addi(g.muli(g).muli(1 - beta2));                 // g is scratch from here on
+            INDArray denom = Transforms.sqrt(vk, true).divi(sqrtBc2).addi(eps);
+            p.subi(mk.div(denom).muli(stepSize));
+        }
+    }
+
+    /** Optimizer state for checkpoints: first/second moments by parameter name, and the step. */
+    public Map<String, INDArray> firstMoments() {
+        return m;
+    }
+
+    public Map<String, INDArray> secondMoments() {
+        return v;
+    }
+
+    public void restore(long steps, Map<String, INDArray> first, Map<String, INDArray> second) {
+        step = steps;
+        m.clear();
+        v.clear();
+        first.forEach((k, a) -> m.put(k, a.dup()));
+        second.forEach((k, a) -> v.put(k, a.dup()));
+    }
+}
