@@ -1,6 +1,8 @@
 package dev.emo.cli;
 
 import dev.emo.bench.ForwardBenchmark;
+import dev.emo.bench.TrainStepBenchmark;
+import dev.emo.objectives.Objective;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -10,8 +12,19 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (numbers only, no pass/fail) on reference-sized models with random weights.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--what", defaultValue = "forward", description = "forward (default: ${DEFAULT-VALUE})")
+    @Option(names = "--what", defaultValue = "forward", description = "forward | train (default: ${DEFAULT-VALUE})")
     String what;
+
+    @Option(names = "--objectives", defaultValue = "mle,emo,mixce,tailr", split = ",",
+            description = "train: objectives to time (default: ${DEFAULT-VALUE})")
+    java.util.List<String> objectives;
+
+    @Option(names = "--micro_batch", defaultValue = "0",
+            description = "train: sequences per forward/backward pass, accumulated to --batch (0 = --batch)")
+    int microBatch;
+
+    @Option(names = "--steps", defaultValue = "6", description = "train: steps per objective (default: ${DEFAULT-VALUE})")
+    int steps;
 
     @Option(names = "--arch", defaultValue = "gpt2-small", description = "gpt2-small | opt-125m | llama-tiny (default: ${DEFAULT-VALUE})")
     String arch;
@@ -27,11 +40,29 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward");
+        if (what.equals("train")) return train();
+        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward or train");
         ForwardBenchmark.Result r = ForwardBenchmark.run(arch, batch, length, 1, reps);
         System.out.printf("forward %s batch %dx%d: %.0f tokens/s (s per pass: %s), peak RSS %d MB, %d cores%n",
                 r.arch(), r.batch(), r.length(), r.tokensPerSecond(), Arrays.toString(r.seconds()), r.peakRssMb(),
                 Runtime.getRuntime().availableProcessors());
+        return 0;
+    }
+
+    private int train() {
+        java.util.List<TrainStepBenchmark.Result> results = new java.util.ArrayList<>();
+        for (String o : objectives) {
+            results.add(TrainStepBenchmark.run(arch, Objective.of(o), batch, microBatch > 0 ? microBatch : batch, length, steps, 1));
+        }
+        System.out.printf("%ntraining step, %s, batch %dx%d (micro-batch %d), %d cores (median of steps 2..%d)%n", arch, batch,
+                length, microBatch > 0 ? microBatch : batch, Runtime.getRuntime().availableProcessors(), steps);
+        double base = results.get(0).medianSeconds();
+        for (TrainStepBenchmark.Result r : results) {
+            long peak = Arrays.stream(r.rssMb()).max().orElse(-1);
+            System.out.printf("  %-8s %7.2f s/step  %6.1f tokens/s  x%.2f of %s  peak RSS %d MB  RSS by step %s%n",
+                    r.objective(), r.medianSeconds(), r.tokensPerSecond(), r.medianSeconds() / base,
+                    results.get(0).objective(), peak, Arrays.toString(r.rssMb()));
+        }
         return 0;
     }
 }

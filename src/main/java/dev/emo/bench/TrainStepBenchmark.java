@@ -1,0 +1,69 @@
+package dev.emo.bench;
+
+import dev.emo.models.Architectures;
+import dev.emo.models.CausalLM;
+import dev.emo.objectives.CostEmbedding;
+import dev.emo.objectives.FusedLmLoss;
+import dev.emo.objectives.Objective;
+import dev.emo.training.AdamW;
+import dev.emo.training.GraphTrainer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.Random;
+
+/**
+ * Full training steps (forward, fused loss, backward, AdamW) on a reference-sized model with random
+ * weights, per objective: seconds per step, tokens/s and RSS after every step. Prints; asserts nothing.
+ */
+public final class TrainStepBenchmark {
+    private TrainStepBenchmark() {}
+
+    public record Result(String objective, double[] seconds, long[] rssMb, double medianSeconds, double tokensPerSecond) {}
+
+    /**
+     * @param batch      sequences per optimizer step
+     * @param microBatch sequences per forward/backward pass; batch/microBatch passes are accumulated
+     */
+    public static Result run(String arch, Objective objective, int batch, int microBatch, int length, int steps, long seed) {
+        if (batch % microBatch != 0) throw new IllegalArgumentException("batch " + batch + " is not a multiple of micro-batch " + microBatch);
+        CausalLM model = Architectures.randomModel(arch, seed);
+        GraphTrainer trainer = new GraphTrainer(model);
+        INDArray cost = CostEmbedding.normalizedCopy(model.lmHead().getArr());
+        FusedLmLoss loss = new FusedLmLoss(objective);
+        AdamW opt = new AdamW(0.9, 0.999, 1e-8, 0.0);
+        Random rng = new Random(seed);
+        int v = model.config().vocabSize();
+        double[] s = new double[steps];
+        long[] rss = new long[steps];
+        int passes = batch / microBatch;
+        for (int i = 0; i < steps; i++) {
+            long t0 = System.nanoTime();
+            java.util.Map<String, INDArray> sum = null;
+            double lossSum = 0;
+            long peak = 0;
+            for (int p = 0; p < passes; p++) {
+                long[] ids = new long[microBatch * length];
+                for (int j = 0; j < ids.length; j++) ids[j] = rng.nextInt(v);
+                INDArray input = Nd4j.createFromArray(ids).reshape(microBatch, length);
+                INDArray mask = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.INT64, microBatch, length);
+                GraphTrainer.Step step = trainer.step(input, mask, FusedLmLoss.shiftedTargets(input), loss, cost);
+                lossSum += step.loss().loss() / passes;
+                if (sum == null) sum = step.grads();
+                else for (var g : step.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
+                System.gc(); // ND4J's off-heap buffers are freed only when their Java objects are collected
+                peak = Math.max(peak, Rss.currentMb());
+            }
+            for (INDArray g : sum.values()) g.divi(passes); // equal-sized micro-batches: mean of means
+            opt.step(model.weights(), sum, 1e-4);
+            s[i] = (System.nanoTime() - t0) / 1e9;
+            rss[i] = peak;
+            System.out.printf("  %-6s step %2d: %.2f s, loss %.4f, RSS %d MB%n", objective.kind(), i, s[i], lossSum, rss[i]);
+        }
+        double[] sorted = Arrays.copyOfRange(s, Math.min(1, steps - 1), steps); // the first step builds the gradient graph
+        Arrays.sort(sorted);
+        double median = sorted[sorted.length / 2];
+        return new Result(objective.toString(), s, rss, median, batch * (double) length / median);
+    }
+}
