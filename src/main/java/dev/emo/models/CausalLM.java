@@ -138,12 +138,14 @@ public abstract class CausalLM {
     /** [B, 1, T, T]: 0 where query t may see key s (s ≤ t and s is not padding), else MASKED. */
     static INDArray causalPaddingBias(INDArray attentionMask) {
         int b = (int) attentionMask.size(0), t = (int) attentionMask.size(1);
+        long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();
         float[] bias = new float[b * t * t];
         for (int i = 0; i < b; i++) {
             for (int q = 0; q < t; q++) {
+                int row = (i * t + q) * t;
                 for (int s = 0; s < t; s++) {
-                    boolean visible = s <= q && attentionMask.getDouble(i, s) != 0;
-                    bias[(i * t + q) * t + s] = visible ? 0f : MASKED;
+                    boolean visible = s <= q && mask[i * t + s] != 0;
+                    bias[row + s] = visible ? 0f : MASKED;
                 }
             }
         }
@@ -165,10 +167,11 @@ public abstract class CausalLM {
     static INDArray cumsumPositions(INDArray attentionMask, boolean zeroPadding, long min) {
         long b = attentionMask.size(0), t = attentionMask.size(1);
         long[] pos = new long[(int) (b * t)];
+        long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();
         for (int i = 0; i < b; i++) {
             long run = 0;
             for (int j = 0; j < t; j++) {
-                long m = attentionMask.getLong(i, j) != 0 ? 1 : 0;
+                long m = mask[(int) (i * t + j)] != 0 ? 1 : 0;
                 run += m;
                 pos[(int) (i * t + j)] = Math.max(min, (zeroPadding ? run * m : run) - 1);
             }

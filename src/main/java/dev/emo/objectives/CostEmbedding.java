@@ -5,7 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * Ê: the cost embedding with L2-normalised rows [V, d']. EMO's default is a frozen copy of the
  * model's LM-head weight taken before the first update; the "adaptive" variant re-reads the current
- * head (detached) each step; or any [V, d'] matrix from another model of the same vocabulary.
+ * head (detached) each step ({@link Source#CURRENT}); or the head of another model of the same
+ * vocabulary ({@link #fromModel}).
  */
 public final class CostEmbedding {
     private CostEmbedding() {}
@@ -18,7 +19,21 @@ public final class CostEmbedding {
         return e.diviColumnVector(norms);
     }
 
-    public enum Source { FROZEN, CURRENT }
+    public enum Source { FROZEN, CURRENT, MODEL }
+
+    /**
+     * The LM head of another exported model (the EMO authors used a larger model's head for some
+     * runs), normalised; its vocabulary must be the trained model's.
+     */
+    public static INDArray fromModel(java.nio.file.Path modelDir, long vocabSize) {
+        dev.emo.models.CausalLM other = dev.emo.models.Models.load(modelDir).model();
+        INDArray head = other.lmHead().getArr();
+        if (head.size(0) != vocabSize) {
+            throw dev.emo.UserError.of(modelDir, "its LM head has " + head.size(0) + " rows but the trained model's vocabulary has "
+                    + vocabSize, "use a cost-embedding model with the same tokenizer");
+        }
+        return normalizedCopy(head);
+    }
 
     public static INDArray of(Source source, INDArray currentHead, INDArray frozen) {
         return source == Source.CURRENT ? normalizedCopy(currentHead) : frozen;

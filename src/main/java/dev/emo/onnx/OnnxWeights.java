@@ -34,14 +34,24 @@ public final class OnnxWeights {
     /** One parameter: its tensor in Hugging Face layout, and where it came from (for export). */
     public record Param(String hfName, INDArray value, String onnxName, boolean transposedInOnnx) {}
 
+    /** Where an initializer's values come from: a Hugging Face parameter, transposed or not. */
+    public record Binding(String hfName, boolean transposed) {}
+
     private final Path file;
     private final Onnx.ModelProto model;
     private final Map<String, Param> params;
+    private final Map<String, Binding> bindings;
 
-    private OnnxWeights(Path file, Onnx.ModelProto model, Map<String, Param> params) {
+    private OnnxWeights(Path file, Onnx.ModelProto model, Map<String, Param> params, Map<String, Binding> bindings) {
         this.file = file;
         this.model = model;
         this.params = params;
+        this.bindings = bindings;
+    }
+
+    /** Every float initializer (by ONNX name, nested graphs included) and the parameter it holds. */
+    public Map<String, Binding> bindings() {
+        return bindings;
     }
 
     public Path file() {
@@ -64,6 +74,7 @@ public final class OnnxWeights {
         collect(model.getGraph(), consumers, inits);
 
         Map<String, Param> params = new LinkedHashMap<>();
+        Map<String, Binding> bindings = new LinkedHashMap<>();
         for (Onnx.TensorProto t : inits) {
             if (!isFloat(t) || t.getDimsCount() == 0) continue; // shape/index constants, scalars
             Mapping m = mapName(t.getName(), consumers.getOrDefault(t.getName(), List.of()));
@@ -72,6 +83,7 @@ public final class OnnxWeights {
                                 + " maps to no parameter (consumed by " + describe(consumers.get(t.getName())) + ")",
                         "export the model with Hugging Face Optimum so parameters keep their names or scopes");
             }
+            bindings.put(t.getName(), new Binding(m.hfName, m.transposed));
             if (params.containsKey(m.hfName)) {
                 // the merged decoder's two branches can list the same parameter twice
                 continue;
@@ -80,7 +92,7 @@ public final class OnnxWeights {
             if (m.transposed) value = value.transpose().dup('c');
             params.put(m.hfName, new Param(m.hfName, value, t.getName(), m.transposed));
         }
-        return new OnnxWeights(onnxFile, model, params);
+        return new OnnxWeights(onnxFile, model, params, bindings);
     }
 
     static Onnx.ModelProto parse(Path onnxFile) {

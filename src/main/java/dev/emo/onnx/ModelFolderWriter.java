@@ -1,0 +1,41 @@
+package dev.emo.onnx;
+
+import dev.emo.UserError;
+import dev.emo.models.CausalLM;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+
+/**
+ * Writes a deployable model folder: the tuned weights in the input export's own ONNX layout and
+ * file name, plus config.json and the tokenizer files copied from the input folder.
+ */
+public final class ModelFolderWriter {
+    /** Files a Hugging Face model folder may carry besides the graph; copied when present. */
+    public static final List<String> SIDE_FILES = List.of("config.json", "generation_config.json", "tokenizer.json",
+            "tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt", "tokenizer.model");
+
+    private ModelFolderWriter() {}
+
+    public static Path write(CausalLM model, OnnxWeights source, Path inputDir, Path outDir) {
+        try {
+            Files.createDirectories(outDir);
+            for (String name : SIDE_FILES) {
+                Path from = inputDir.resolve(name);
+                if (Files.isRegularFile(from)) {
+                    Path tmp = outDir.resolve(name + ".tmp");
+                    Files.copy(from, tmp, StandardCopyOption.REPLACE_EXISTING);
+                    Files.move(tmp, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+                }
+            }
+        } catch (IOException e) {
+            throw UserError.of(outDir, "cannot be written (" + e.getMessage() + ")", "check free disk space and permissions");
+        }
+        Path target = outDir.resolve(source.file().getFileName().toString());
+        OnnxExport.write(source, model.weights(), model.lmHead().name(), target);
+        return target;
+    }
+}

@@ -1,0 +1,329 @@
+package dev.emo.training;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emo.UserError;
+import dev.emo.bench.Rss;
+import dev.emo.data.Blocks;
+import dev.emo.models.CausalLM;
+import dev.emo.models.Models;
+import dev.emo.objectives.FusedLmLoss;
+import dev.emo.objectives.Objective;
+import dev.emo.onnx.ModelFolderWriter;
+import dev.emo.onnx.OnnxWeights;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.function.LongConsumer;
+
+/**
+ * The training loop: micro-batches of the grouped examples in a seeded order, gradients
+ * accumulated, clipped to a global norm, AdamW on a linear schedule; evaluation (true perplexity =
+ * exp of the token-mean MLE, whatever the objective) every eval_steps and at epoch ends;
+ * checkpoints written to a temporary folder and renamed; the best model (by validation loss)
+ * exported to best/ in the input's ONNX layout.
+ *
+ * <p>Exact resume: the order of epoch e is a shuffle seeded by (seed, e), so a checkpoint needs only
+ * its step, epoch and position in the epoch, the weights, the Adam moments and the frozen cost
+ * embedding.
+ */
+public final class FineTuner {
+    private static final Logger LOG = LogManager.getLogger(FineTuner.class);
+
+    private final CausalLM model;
+    private final OnnxWeights source;
+    private final Path modelDir;
+    private final TrainingArgs args;
+    private final Objective objective;
+    private final RunFolder run;
+    private final GraphTrainer trainer;
+    private final AdamW optimizer;
+    private INDArray costEmbed;
+    private final List<Double> stepLosses = new ArrayList<>();
+
+    private long step;
+    private int epoch;
+    private long position;        // micro-batches consumed in the current epoch
+    private double bestEvalLoss = Double.POSITIVE_INFINITY;
+    private long bestStep = -1;
+    private long lastGoodCheckpoint = -1;
+    private LongConsumer progress = s -> { };
+    private boolean adaptiveCost;
+
+    public FineTuner(Models.Loaded loaded, Path modelDir, TrainingArgs args, Objective objective, INDArray costEmbed, RunFolder run) {
+        this.model = loaded.model();
+        this.source = loaded.onnx();
+        this.modelDir = modelDir;
+        this.args = args;
+        this.objective = objective;
+        this.costEmbed = costEmbed;
+        this.run = run;
+        this.trainer = new GraphTrainer(model);
+        this.optimizer = new AdamW(args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay());
+    }
+
+    /** EMO's "adaptive" variant: the cost embedding is the current head, detached, re-read every step. */
+    public void adaptiveCostEmbedding(boolean on) {
+        this.adaptiveCost = on;
+    }
+
+    public void onStep(LongConsumer listener) {
+        this.progress = listener;
+    }
+
+    /** The objective's loss of every optimizer step so far (for resume checks). */
+    public List<Double> stepLosses() {
+        return stepLosses;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public long bestStep() {
+        return bestStep;
+    }
+
+    /** Token-weighted evaluation: mean MLE (→ perplexity) and the objective's own value. */
+    public record Eval(double mle, double objectiveLoss, long tokens) {
+        public double perplexity() {
+            return Math.exp(mle);
+        }
+    }
+
+    public Eval evaluate(Blocks.Examples data) {
+        FusedLmLoss loss = new FusedLmLoss(objective);
+        double mleSum = 0, objSum = 0;
+        long tokens = 0;
+        int bs = args.perDeviceEvalBatchSize();
+        for (int start = 0; start < data.size(); start += bs) {
+            int[] rows = new int[Math.min(bs, data.size() - start)];
+            for (int i = 0; i < rows.length; i++) rows[i] = start + i;
+            INDArray[] batch = batch(data, rows);
+            INDArray logits = model.forward(batch[0], batch[1]);
+            int[] targets = targets(batch[0], batch[1]);
+            FusedLmLoss.Result r = loss.compute(logits.reshape(-1, logits.size(2)), targets, costEmbed);
+            mleSum += r.meanMle() * r.tokens();
+            objSum += r.loss() * r.tokens();
+            tokens += r.tokens();
+            System.gc();
+        }
+        return new Eval(mleSum / Math.max(1, tokens), objSum / Math.max(1, tokens), tokens);
+    }
+
+    /** Trains to the end; returns the last evaluation. */
+    public Eval train(Blocks.Examples trainData, Blocks.Examples evalData) throws IOException {
+        long total = args.totalSteps(trainData.size());
+        long perEpoch = args.stepsPerEpoch(trainData.size());
+        LinearSchedule schedule = new LinearSchedule(args.learningRate(), args.warmup(total), total);
+        int accum = args.gradientAccumulationSteps();
+        FusedLmLoss loss = new FusedLmLoss(objective);
+        Eval last = null;
+        long tokensSinceLog = 0, t0 = System.nanoTime();
+        while (step < total) {
+            List<Integer> order = order(trainData.size(), epoch);
+            long microPerEpoch = perEpoch * accum;
+            while (position < microPerEpoch && step < total) {
+                Map<String, INDArray> sum = null;
+                double lossMean = 0, mleMean = 0;
+                if (adaptiveCost) costEmbed = dev.emo.objectives.CostEmbedding.normalizedCopy(model.lmHead().getArr());
+                for (int a = 0; a < accum; a++, position++) {
+                    int[] rows = rows(order, position, args.perDeviceTrainBatchSize());
+                    INDArray[] batch = batch(trainData, rows);
+                    GraphTrainer.Step s = trainer.step(batch[0], batch[1], targets(batch[0], batch[1]), loss, costEmbed);
+                    lossMean += s.loss().loss() / accum;
+                    mleMean += s.loss().meanMle() / accum;
+                    tokensSinceLog += s.loss().tokens();
+                    if (sum == null) sum = s.grads();
+                    else for (var g : s.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
+                    System.gc(); // ND4J frees off-heap buffers only when their Java objects are collected
+                }
+                if (!Double.isFinite(lossMean)) {
+                    throw new UserError("training loss became " + lossMean + " at step " + (step + 1) + "; "
+                            + (lastGoodCheckpoint >= 0 ? "the last good checkpoint is " + run.dir().resolve("checkpoint-" + lastGoodCheckpoint)
+                            : "no checkpoint was written yet") + "; lower --learning_rate or set --max_grad_norm");
+                }
+                if (accum > 1) for (INDArray g : sum.values()) g.divi(accum);
+                double norm = clip(sum, args.maxGradNorm());
+                double lr = schedule.at(step);
+                optimizer.step(model.weights(), sum, lr);
+                step++;
+                stepLosses.add(lossMean);
+                progress.accept(step);
+
+                boolean epochEnd = position >= microPerEpoch;
+                boolean doEval = evalData != null && ((args.evalSteps() > 0 && step % args.evalSteps() == 0) || epochEnd || step == total);
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("step", step);
+                row.put("epoch", String.format("%.4f", epoch + (double) position / microPerEpoch));
+                row.put("lr", lr);
+                row.put("train_loss", lossMean);
+                row.put("train_mle", mleMean);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                row.put("tokens_per_s", String.format("%.1f", tokensSinceLog / secs));
+                row.put("rss_mb", Rss.currentMb());
+                if (doEval) {
+                    last = evaluate(evalData);
+                    row.put("eval_loss", last.objectiveLoss());
+                    row.put("eval_mle", last.mle());
+                    row.put("eval_ppl", last.perplexity());
+                    if (last.objectiveLoss() < bestEvalLoss) {
+                        bestEvalLoss = last.objectiveLoss();
+                        bestStep = step;
+                        exportBest();
+                    }
+                }
+                if (doEval || step % Math.max(1, args.loggingSteps()) == 0) {
+                    run.appendMetrics(row);
+                    LOG.info("step {}/{} epoch {} lr {} loss {} mle {} |g| {}{} {} tok/s", step, total, row.get("epoch"),
+                            String.format("%.2e", lr), String.format("%.4f", lossMean), String.format("%.4f", mleMean),
+                            String.format("%.3f", norm), doEval ? String.format(" eval ppl %.3f", last.perplexity()) : "",
+                            row.get("tokens_per_s"));
+                    tokensSinceLog = 0;
+                    t0 = System.nanoTime();
+                }
+                boolean doSave = (args.saveSteps() > 0 && step % args.saveSteps() == 0) || epochEnd || step == total
+                        || (args.saveSteps() == 0 && doEval);
+                if (doSave) checkpoint();
+            }
+            if (position >= microPerEpoch) {
+                epoch++;
+                position = 0;
+            }
+        }
+        return last;
+    }
+
+    private List<Integer> order(int n, int e) {
+        List<Integer> idx = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) idx.add(i);
+        Collections.shuffle(idx, new Random(args.seed() * 1_000_003L + e));
+        return idx;
+    }
+
+    private static int[] rows(List<Integer> order, long micro, int bs) {
+        int[] r = new int[bs];
+        for (int i = 0; i < bs; i++) r[i] = order.get((int) ((micro * bs + i) % order.size()));
+        return r;
+    }
+
+    static INDArray[] batch(Blocks.Examples data, int[] rows) {
+        int t = data.blockSize();
+        long[] ids = new long[rows.length * t], mask = new long[rows.length * t];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(data.ids()[rows[i]], 0, ids, i * t, t);
+            System.arraycopy(data.mask()[rows[i]], 0, mask, i * t, t);
+        }
+        return new INDArray[]{Nd4j.createFromArray(ids).reshape(rows.length, t), Nd4j.createFromArray(mask).reshape(rows.length, t)};
+    }
+
+    /** Next-token targets, ignoring padding (labels = ids where the mask is 1, −100 elsewhere). */
+    static int[] targets(INDArray ids, INDArray mask) {
+        INDArray labels = ids.dup();
+        long[] m = mask.reshape(-1).toLongVector();
+        INDArray flat = labels.reshape(-1);
+        for (int i = 0; i < m.length; i++) if (m[i] == 0) flat.putScalar(i, FusedLmLoss.IGNORE);
+        return FusedLmLoss.shiftedTargets(labels);
+    }
+
+    /** Scales the gradients in place to a global L2 norm of at most maxNorm (≤ 0: no clipping); returns the norm before. */
+    static double clip(Map<String, INDArray> grads, double maxNorm) {
+        double sq = 0;
+        for (INDArray g : grads.values()) {
+            double n = g.norm2Number().doubleValue();
+            sq += n * n;
+        }
+        double norm = Math.sqrt(sq);
+        if (maxNorm > 0 && norm > maxNorm) {
+            double scale = maxNorm / (norm + 1e-6);
+            for (INDArray g : grads.values()) g.muli(scale);
+        }
+        return norm;
+    }
+
+    // ---------------------------------------------------------------- checkpoints
+
+    private void exportBest() throws IOException {
+        Path staged = run.dir().resolve("best.tmp");
+        RunFolder.deleteTree(staged);
+        ModelFolderWriter.write(model, source, modelDir, staged);
+        RunFolder.publish(staged, run.dir().resolve("best"));
+    }
+
+    private void checkpoint() throws IOException {
+        Path staged = run.dir().resolve("checkpoint-" + step + ".tmp");
+        RunFolder.deleteTree(staged);
+        ModelFolderWriter.write(model, source, modelDir, staged);
+        Map<String, INDArray> moments = new LinkedHashMap<>();
+        optimizer.firstMoments().forEach((k, v) -> moments.put("m/" + k, v));
+        optimizer.secondMoments().forEach((k, v) -> moments.put("v/" + k, v));
+        TensorFile.write(staged.resolve("optimizer.bin"), moments);
+        TensorFile.write(staged.resolve("cost_embedding.bin"), Map.of("cost_embedding", costEmbed));
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("step", step);
+        state.put("epoch", epoch);
+        state.put("position", position);
+        state.put("adam_step", optimizer.stepCount());
+        state.put("best_eval_loss", Double.isFinite(bestEvalLoss) ? bestEvalLoss : null);
+        state.put("best_step", bestStep);
+        state.put("step_losses", stepLosses);
+        new ObjectMapper().writeValue(staged.resolve("trainer_state.json").toFile(), state);
+        RunFolder.publish(staged, run.dir().resolve("checkpoint-" + step));
+        if (lastGoodCheckpoint >= 0 && lastGoodCheckpoint != step && lastGoodCheckpoint != bestStep) {
+            RunFolder.deleteTree(run.dir().resolve("checkpoint-" + lastGoodCheckpoint)); // keep the last and the best
+        }
+        lastGoodCheckpoint = step;
+    }
+
+    /** Restores weights, optimizer, cost embedding and position from a checkpoint folder. */
+    public void resume(Path checkpoint) {
+        Path stateFile = checkpoint.resolve("trainer_state.json");
+        if (!Files.isRegularFile(stateFile)) {
+            throw UserError.of(checkpoint, "is not a checkpoint (no trainer_state.json)", "pass a checkpoint-N folder or 'latest'");
+        }
+        JsonNode s;
+        try {
+            s = new ObjectMapper().readTree(stateFile.toFile());
+        } catch (IOException e) {
+            throw UserError.of(stateFile, "corrupt checkpoint state (" + e.getMessage().lines().findFirst().orElse("") + ")",
+                    "resume from another checkpoint-N folder");
+        }
+        Map<String, INDArray> weights = Models.load(checkpoint).model().weights();
+        for (var e : model.params().entrySet()) e.getValue().getArr().assign(weights.get(e.getKey()));
+        Map<String, INDArray> moments = TensorFile.read(checkpoint.resolve("optimizer.bin"));
+        Map<String, INDArray> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
+        moments.forEach((k, a) -> (k.startsWith("m/") ? m : v).put(k.substring(2), a));
+        optimizer.restore(s.path("adam_step").asLong(), m, v);
+        costEmbed = TensorFile.read(checkpoint.resolve("cost_embedding.bin")).get("cost_embedding");
+        step = s.path("step").asLong();
+        epoch = s.path("epoch").asInt();
+        position = s.path("position").asLong();
+        bestEvalLoss = s.path("best_eval_loss").isNumber() ? s.path("best_eval_loss").asDouble() : Double.POSITIVE_INFINITY;
+        bestStep = s.path("best_step").asLong(-1);
+        stepLosses.clear();
+        s.path("step_losses").forEach(x -> stepLosses.add(x.asDouble()));
+        lastGoodCheckpoint = step;
+        LOG.info("resumed from {} at step {} (epoch {}, micro-batch {})", checkpoint, step, epoch, position);
+    }
+
+    public static Path latestCheckpoint(Path runDir) {
+        try (var s = Files.list(runDir)) {
+            return s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+") && Files.isDirectory(p))
+                    .max(java.util.Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(11))))
+                    .orElseThrow(() -> UserError.of(runDir, "has no checkpoint-N folder to resume from", "start a new run without --resume_from_checkpoint"));
+        } catch (IOException e) {
+            throw UserError.of(runDir, "cannot be listed (" + e.getMessage() + ")", "check --output_dir");
+        }
+    }
+}
