@@ -133,7 +133,7 @@ final class FinetuneCommand implements Callable<Integer> {
             trainDocs = new ArrayList<>(trainDocs.subList(0, trainDocs.size() - held));
         }
         Blocks.Examples train = limit(examples(trainDocs, tok, trainFile), maxTrainSamples);
-        Blocks.Examples val = limit(examples(valDocs, tok, validationFile != null ? validationFile : trainFile), maxEvalSamples);
+        Blocks.Examples val = limit(validationFile != null ? examples(valDocs, tok, validationFile) : heldOut(valDocs, tok), maxEvalSamples);
         Blocks.Examples test = testFile == null ? null : limit(examples(docs(testFile, tok, cache), tok, testFile), maxEvalSamples);
 
         if (outputDir == null) outputDir = Path.of("runs", "finetune-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
@@ -228,6 +228,15 @@ final class FinetuneCommand implements Callable<Integer> {
                 : Blocks.grouped(docs, blockSize);
         if (e.size() == 0) {
             throw UserError.of(file, "gives no example of " + blockSize + " tokens", "use a larger file or a smaller --block_size");
+        }
+        return e;
+    }
+
+    private Blocks.Examples heldOut(List<int[]> docs, Tokenizer tok) {
+        Blocks.Examples e = lineByLine ? Blocks.lineByLine(docs, blockSize, Math.max(0, tok.padId())) : Blocks.grouped(docs, blockSize);
+        if (e.size() == 0) {
+            throw UserError.of(trainFile, "its held-out " + validationSplit + "% gives no validation example of " + blockSize + " tokens",
+                    "pass --validation_file or a larger --validation_split_percentage");
         }
         return e;
     }

@@ -36,10 +36,14 @@ public final class TextFiles {
         return Format.TEXT;
     }
 
-    public static List<String> read(Path file, Format format, String textColumn) {
+    public static void requireFile(Path file) {
         if (!Files.isRegularFile(file)) {
             throw UserError.of(file, "training/validation file not found", "pass an existing file to --train_file / --validation_file");
         }
+    }
+
+    public static List<String> read(Path file, Format format, String textColumn) {
+        requireFile(file);
         List<String> docs;
         try {
             docs = switch (format) {

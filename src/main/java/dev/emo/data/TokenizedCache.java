@@ -31,6 +31,7 @@ public final class TokenizedCache {
     private TokenizedCache() {}
 
     public static List<int[]> tokenize(Path file, TextFiles.Format format, String textColumn, Tokenizer tok, Path modelDir, Path cacheDir) {
+        TextFiles.requireFile(file);
         String key = key(file, format, textColumn, modelDir);
         Path cached = cacheDir.resolve(key + ".tok");
         if (Files.isRegularFile(cached)) {

@@ -1,0 +1,125 @@
+package dev.emo.cli;
+
+import dev.emo.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** finetune's bad input: one line naming the file and the fix, exit code 2, nothing half-written. */
+class FinetuneInputTest {
+    @TempDir
+    Path tmp;
+
+    private String fails(String... extra) {
+        java.util.Map<String, String> opts = new java.util.LinkedHashMap<>();
+        opts.put("--model", Fixtures.model("stories260k").toString());
+        opts.put("--output_dir", tmp.resolve("out").toString());
+        opts.put("--max_steps", "1");
+        opts.put("--block_size", "16");
+        for (int i = 0; i < extra.length; i += 2) opts.put(extra[i], extra[i + 1]);
+        if (opts.containsKey("--train_file") && !opts.containsKey("--validation_file")) opts.put("--validation_file", opts.get("--train_file"));
+        List<String> args = new ArrayList<>(List.of("finetune"));
+        opts.forEach((k, v) -> {
+            args.add(k);
+            args.add(v);
+        });
+        PrintStream err = System.err, out = System.out;
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        int code;
+        try {
+            code = Main.execute(args.toArray(String[]::new));
+        } finally {
+            System.setErr(err);
+            System.setOut(out);
+        }
+        String msg = e.toString(StandardCharsets.UTF_8).strip();
+        String last = msg.lines().reduce((a, b) -> b).orElse("");
+        assertEquals(2, code, msg);
+        assertTrue(last.startsWith("error: "), msg);
+        return last;
+    }
+
+    private Path file(String name, String content) throws Exception {
+        Path p = tmp.resolve(name);
+        Files.writeString(p, content);
+        return p;
+    }
+
+    @Test
+    void missingTrainingFile() {
+        String m = fails("--train_file", tmp.resolve("nope.txt").toString());
+        assertTrue(m.contains("nope.txt") && m.contains("not found"), m);
+        assertFalse(Files.exists(tmp.resolve("out")), "no run folder for a run that never started");
+    }
+
+    @Test
+    void emptyTrainingFile() throws Exception {
+        String m = fails("--train_file", file("empty.txt", "\n  \n").toString());
+        assertTrue(m.contains("empty.txt") && m.contains("no text"), m);
+    }
+
+    @Test
+    void csvWithoutTheColumn() throws Exception {
+        String m = fails("--train_file", file("d.csv", "title,body\na,b\n").toString());
+        assertTrue(m.contains("d.csv") && m.contains("no column 'text'") && m.contains("--text_column"), m);
+    }
+
+    @Test
+    void csvWithAMalformedRow() throws Exception {
+        String m = fails("--train_file", file("bad.csv", "id,text\n1,hello there\n2,one,two\n").toString());
+        assertTrue(m.contains("bad.csv") && m.contains("row 2"), m);
+    }
+
+    @Test
+    void blockSizeLargerThanPositions() throws Exception {
+        String m = fails("--train_file", file("t.txt", "hello world\n").toString(), "--block_size", "100000");
+        assertTrue(m.contains("config.json") && m.contains("--block_size"), m);
+    }
+
+    @Test
+    void unknownObjective() throws Exception {
+        String m = fails("--train_file", file("t.txt", "hello world\n").toString(), "--objective", "kl");
+        assertTrue(m.contains("--objective kl") && m.contains("emo"), m);
+    }
+
+    @Test
+    void outputDirHoldingAnotherRun() throws Exception {
+        Files.createDirectories(tmp.resolve("out"));
+        Files.writeString(tmp.resolve("out/run.json"), "{}");
+        String m = fails("--train_file", file("t.txt", "Once upon a time there was a cat.\n".repeat(20)).toString());
+        assertTrue(m.contains("already holds a run") && m.contains("--overwrite_output_dir"), m);
+        assertEquals("{}", Files.readString(tmp.resolve("out/run.json")), "the other run is untouched");
+    }
+
+    @Test
+    void corruptCheckpointOnResume() throws Exception {
+        Path ckpt = tmp.resolve("out/checkpoint-3");
+        Files.createDirectories(ckpt);
+        Files.writeString(tmp.resolve("out/run.json"), "{}");
+        Files.writeString(ckpt.resolve("trainer_state.json"), "{ not json");
+        String m = fails("--train_file", file("t.txt", "Once upon a time there was a cat.\n".repeat(20)).toString(),
+                "--resume_from_checkpoint", "latest");
+        assertTrue(m.contains("checkpoint-3") && m.contains("corrupt"), m);
+    }
+
+    @Test
+    void divergingLossStopsAndNamesTheStep() throws Exception {
+        String m = fails("--train_file", file("t.txt", "Once upon a time there was a cat.\n".repeat(40)).toString(),
+                "--learning_rate", "1e30", "--max_grad_norm", "0", "--max_steps", "4", "--save_steps", "1",
+                "--per_device_train_batch_size", "2");
+        assertTrue(m.contains("loss became") && m.contains("at step") && m.contains("checkpoint"), m);
+    }
+}
