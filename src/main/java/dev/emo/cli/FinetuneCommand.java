@@ -27,7 +27,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "finetune", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Fine-tunes an exported causal LM with EMO (or MLE, MixCE, TaiLr), run_clm style.",
-                "With no arguments: EMO fine-tuning of stories260k on PTB from $EMO_SHARED, run folder under runs/."})
+                "With no arguments: EMO fine-tuning of stories260k on PTB from $EMO_SHARED, run folder under runs/.",
+                "--config FILE reads any of these flags from a .properties or .json file (command-line flags win)."})
 final class FinetuneCommand implements Callable<Integer> {
     @Option(names = {"--model_name_or_path", "--model"}, description = "exported model folder (default: $EMO_SHARED/models/stories260k)")
     Path model;

@@ -1,0 +1,179 @@
+package dev.emo.hub;
+
+import dev.emo.UserError;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Downloads an ONNX export from the Hugging Face hub's URL layout
+ * ({@code {endpoint}/{repo}/resolve/{revision}/{path}}) into a model folder our loader reads:
+ * {@code onnx/decoder_model.onnx} (+ its external data), config.json and the tokenizer files, taken
+ * from {@code onnx/} where present, else from the repo root.
+ *
+ * <p>Resumable: bytes go to {@code NAME.part}, and a later run continues it with a Range request.
+ * Verified: the hub's ETag (X-Linked-Etag for LFS files: the SHA-256; ETag for small files: the git
+ * blob SHA-1) is checked before the file is renamed into place.
+ */
+public final class HubDownloader {
+    private static final Logger LOG = LogManager.getLogger(HubDownloader.class);
+
+    /** Files of an export, in the order tried; the first group is required (one of each alternative). */
+    static final List<String> MODEL = List.of("decoder_model.onnx", "model.onnx", "decoder_model_merged.onnx");
+    static final List<String> OPTIONAL = List.of("decoder_model.onnx_data", "model.onnx_data", "decoder_model_merged.onnx_data",
+            "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json", "generation_config.json");
+
+    private final URI endpoint;
+    private final String token;
+    private final HttpClient http;
+
+    public HubDownloader(URI endpoint, String token) {
+        this.endpoint = endpoint;
+        this.token = token;
+        this.http = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NORMAL).connectTimeout(Duration.ofSeconds(30)).build();
+    }
+
+    /** HF_ENDPOINT / HF_TOKEN as huggingface_hub reads them. */
+    public static HubDownloader fromEnvironment() {
+        String ep = Optional.ofNullable(System.getenv("HF_ENDPOINT")).orElse("https://huggingface.co");
+        return new HubDownloader(URI.create(ep.endsWith("/") ? ep : ep + "/"), System.getenv("HF_TOKEN"));
+    }
+
+    /** Downloads {@code repo} at {@code revision} into {@code cacheRoot/models--org--name/revision}; returns that folder. */
+    public Path download(String repo, String revision, Path cacheRoot) {
+        if (!repo.matches("[A-Za-z0-9][\\w.-]*(/[\\w.-]+)?")) {
+            throw new UserError("'" + repo + "' is not a hub model id; use e.g. gpt2 or facebook/opt-125m");
+        }
+        Path dir = cacheRoot.resolve("models--" + repo.replace("/", "--")).resolve(revision);
+        boolean model = false;
+        for (String f : MODEL) {
+            if (fetch(repo, revision, List.of("onnx/" + f, f), dir.resolve(f))) {
+                model = true;
+                break;
+            }
+        }
+        if (!model) {
+            throw new UserError(url(repo, revision, "onnx/" + MODEL.get(0)) + ": the repo has no ONNX decoder; export one with "
+                    + "`optimum-cli export onnx --model " + repo + " --task text-generation DIR` and pass DIR to --model");
+        }
+        if (!fetch(repo, revision, List.of("onnx/config.json", "config.json"), dir.resolve("config.json"))) {
+            throw new UserError(url(repo, revision, "config.json") + ": not found; the repo must have a config.json");
+        }
+        for (String f : OPTIONAL) fetch(repo, revision, List.of("onnx/" + f, f), dir.resolve(f));
+        if (!Files.exists(dir.resolve("tokenizer.json")) && !(Files.exists(dir.resolve("vocab.json")) && Files.exists(dir.resolve("merges.txt")))) {
+            throw new UserError(url(repo, revision, "tokenizer.json") + ": the repo has no tokenizer files (tokenizer.json, or vocab.json + merges.txt)");
+        }
+        return dir;
+    }
+
+    private String url(String repo, String revision, String path) {
+        return endpoint.resolve(repo + "/resolve/" + revision + "/" + path).toString();
+    }
+
+    /** Tries each remote path; true once one is in place (already complete files are kept). */
+    private boolean fetch(String repo, String revision, List<String> remotePaths, Path target) {
+        if (Files.isRegularFile(target)) return true;
+        for (String path : remotePaths) {
+            URI uri = URI.create(url(repo, revision, path));
+            try {
+                HttpResponse<Void> head = http.send(request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                        HttpResponse.BodyHandlers.discarding());
+                if (head.statusCode() == 404) continue;
+                if (head.statusCode() == 401 || head.statusCode() == 403) {
+                    throw new UserError(uri + ": access denied (HTTP " + head.statusCode() + "); set HF_TOKEN for gated or private repos");
+                }
+                if (head.statusCode() >= 400) throw new UserError(uri + ": HTTP " + head.statusCode() + "; try again later");
+                String etag = head.headers().firstValue("x-linked-etag").or(() -> head.headers().firstValue("etag")).orElse("");
+                get(uri, target, etag.replace("W/", "").replace("\"", ""));
+                return true;
+            } catch (IOException e) {
+                throw new UserError(uri + ": download failed (" + e.getMessage() + "); run the same command again to resume");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UserError(uri + ": download interrupted; run the same command again to resume");
+            }
+        }
+        return false;
+    }
+
+    private void get(URI uri, Path target, String etag) throws IOException, InterruptedException {
+        Files.createDirectories(target.getParent());
+        Path part = target.resolveSibling(target.getFileName() + ".part");
+        long have = Files.exists(part) ? Files.size(part) : 0;
+        HttpRequest.Builder req = request(uri).GET();
+        if (have > 0) req.header("Range", "bytes=" + have + "-");
+        HttpResponse<InputStream> r = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+        boolean append = r.statusCode() == 206;
+        if (r.statusCode() != 200 && !append) {
+            r.body().close();
+            throw new UserError(uri + ": HTTP " + r.statusCode() + "; try again later");
+        }
+        if (have > 0) LOG.info("{}: {} from byte {}", target.getFileName(), append ? "resuming" : "server ignored Range, restarting", have);
+        try (InputStream in = r.body(); OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE,
+                append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+            in.transferTo(out);
+        }
+        verify(part, etag, uri);
+        Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        LOG.info("downloaded {} ({} bytes)", target, Files.size(target));
+    }
+
+    /** SHA-256 for LFS files, git blob SHA-1 for small ones; other ETags cannot be checked. */
+    static void verify(Path file, String etag, URI uri) throws IOException {
+        String got;
+        if (etag.matches("[0-9a-f]{64}")) got = digest(file, "SHA-256", null);
+        else if (etag.matches("[0-9a-f]{40}")) got = digest(file, "SHA-1", ("blob " + Files.size(file) + "\0").getBytes());
+        else {
+            LOG.warn("{}: no checksum to verify against (ETag '{}')", uri, etag);
+            return;
+        }
+        if (!got.equals(etag)) {
+            Files.delete(file);
+            throw new UserError(uri + ": checksum mismatch (expected " + etag + ", got " + got + "); the partial file was removed, run again");
+        }
+    }
+
+    static String digest(Path file, String algorithm, byte[] prefix) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance(algorithm);
+            if (prefix != null) md.update(prefix);
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+            return HexFormat.of().formatHex(md.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static String digestBytes(String algorithm, byte[] prefix, byte[] content) {
+        try {
+            MessageDigest md = MessageDigest.getInstance(algorithm);
+            if (prefix != null) md.update(prefix);
+            return HexFormat.of().formatHex(md.digest(content));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private HttpRequest.Builder request(URI uri) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(30)).header("User-Agent", "emo-dl4j/0.1");
+        if (token != null && !token.isBlank()) b.header("Authorization", "Bearer " + token);
+        return b;
+    }
+}

@@ -1,0 +1,135 @@
+package dev.emo.hub;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import dev.emo.Fixtures;
+import dev.emo.UserError;
+import dev.emo.models.Models;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The downloader against a loopback server that serves the tiny-gpt2 fixture in the hub's layout
+ * (/{repo}/resolve/{revision}/onnx/...), with LFS-style SHA-256 ETags on the model and git blob
+ * SHA-1 ETags on small files, and Range support.
+ */
+class HubDownloaderTest {
+    @TempDir
+    Path tmp;
+    HttpServer server;
+    final Map<String, byte[]> files = new HashMap<>();
+    final Map<String, String> etags = new HashMap<>();
+    final AtomicInteger rangeRequests = new AtomicInteger();
+    boolean corruptModel;
+
+    @BeforeEach
+    void serve() throws Exception {
+        Path src = Fixtures.model("tiny-gpt2");
+        put("onnx/decoder_model.onnx", Files.readAllBytes(src.resolve("model.onnx")), true);
+        for (String f : List.of("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.json", "merges.txt")) {
+            put("onnx/" + f, Files.readAllBytes(src.resolve(f)), false);
+        }
+        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        server.createContext("/", this::handle);
+        server.start();
+    }
+
+    @AfterEach
+    void stop() {
+        server.stop(0);
+    }
+
+    private void put(String path, byte[] content, boolean lfs) throws Exception {
+        files.put("/tiny/gpt2/resolve/main/" + path, content);
+        etags.put("/tiny/gpt2/resolve/main/" + path, lfs ? HubDownloader.digestBytes("SHA-256", null, content)
+                : HubDownloader.digestBytes("SHA-1", ("blob " + content.length + "\0").getBytes(), content));
+    }
+
+    private void handle(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getPath();
+        byte[] body = files.get(path);
+        if (body == null) {
+            ex.sendResponseHeaders(404, -1);
+            ex.close();
+            return;
+        }
+        if (corruptModel && path.endsWith(".onnx")) body = Arrays.copyOf(body, body.length - 1);
+        String etag = etags.get(path);
+        ex.getResponseHeaders().add(path.endsWith(".onnx") ? "X-Linked-Etag" : "ETag", "\"" + etag + "\"");
+        if (ex.getRequestMethod().equals("HEAD")) {
+            ex.sendResponseHeaders(200, -1);
+            ex.close();
+            return;
+        }
+        String range = ex.getRequestHeaders().getFirst("Range");
+        int from = 0;
+        if (range != null) {
+            rangeRequests.incrementAndGet();
+            from = Integer.parseInt(range.replace("bytes=", "").replace("-", ""));
+        }
+        byte[] part = Arrays.copyOfRange(body, from, body.length);
+        ex.sendResponseHeaders(range != null ? 206 : 200, part.length);
+        try (OutputStream o = ex.getResponseBody()) {
+            o.write(part);
+        }
+    }
+
+    private HubDownloader downloader() {
+        return new HubDownloader(URI.create("http://127.0.0.1:" + server.getAddress().getPort() + "/"), null);
+    }
+
+    @Test
+    void downloadsALoadableVerifiedModel() throws Exception {
+        Path dir = downloader().download("tiny/gpt2", "main", tmp);
+        assertArrayEquals(files.get("/tiny/gpt2/resolve/main/onnx/decoder_model.onnx"), Files.readAllBytes(dir.resolve("decoder_model.onnx")));
+        assertTrue(Files.exists(dir.resolve("tokenizer.json")) && Files.exists(dir.resolve("config.json")));
+        assertEquals(50257, Models.load(dir).model().config().vocabSize());
+    }
+
+    @Test
+    void resumesAPartialDownloadWithARangeRequest() throws Exception {
+        Path dir = tmp.resolve("models--tiny--gpt2/main");
+        Files.createDirectories(dir);
+        byte[] model = files.get("/tiny/gpt2/resolve/main/onnx/decoder_model.onnx");
+        Files.write(dir.resolve("decoder_model.onnx.part"), Arrays.copyOf(model, model.length / 3));
+        downloader().download("tiny/gpt2", "main", tmp);
+        assertEquals(1, rangeRequests.get());
+        assertArrayEquals(model, Files.readAllBytes(dir.resolve("decoder_model.onnx")));
+        assertFalse(Files.exists(dir.resolve("decoder_model.onnx.part")));
+    }
+
+    @Test
+    void checksumMismatchLeavesNoModelFile() {
+        corruptModel = true;
+        UserError e = assertThrows(UserError.class, () -> downloader().download("tiny/gpt2", "main", tmp));
+        assertTrue(e.getMessage().contains("checksum mismatch") && e.getMessage().contains("decoder_model.onnx"), e.getMessage());
+        assertFalse(Files.exists(tmp.resolve("models--tiny--gpt2/main/decoder_model.onnx")));
+    }
+
+    @Test
+    void repoWithoutOnnxSaysHowToExport() {
+        UserError e = assertThrows(UserError.class, () -> downloader().download("someone/other", "main", tmp));
+        assertTrue(e.getMessage().contains("optimum-cli export onnx --model someone/other"), e.getMessage());
+    }
+}
