@@ -59,7 +59,7 @@ class CliTest {
 
     @Test
     void unknownFlagIsRejected() {
-        Run r = run("verify", "--no-such-flag");
+        Run r = run("verify", "--model", Fixtures.model("tiny-opt").toString(), "--no-such-flag");
         assertTrue(r.code() != 0 && r.err().contains("--no-such-flag"), r.err());
     }
 
