@@ -26,8 +26,11 @@ if needs_build; then
 fi
 
 export EMO_SHARED="${EMO_SHARED:-$ROOT/../shared}"
+# Two malloc arenas: measured fastest for SameDiff training here, with RSS flat across steps.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # -Xss: ONNX Runtime needs a larger thread stack with a long class path.
-# Off-heap ND4J memory is bounded separately from the heap.
+# JavaCPP's physical-memory cap counts freed-but-cached malloc memory too and stalls in GC near it,
+# so it is off by default (EMO_MAX_RAM=20G sets one).
 exec java -Xss4m ${EMO_JAVA_OPTS:--Xmx6g} \
-  -Dorg.bytedeco.javacpp.maxphysicalbytes="${EMO_MAX_RAM:-20G}" \
+  -Dorg.bytedeco.javacpp.maxphysicalbytes="${EMO_MAX_RAM:-0}" -Dorg.bytedeco.javacpp.maxbytes=0 \
   -cp "$ROOT/target/classes:$(cat "$CP_FILE")" dev.emo.cli.Main "$@"

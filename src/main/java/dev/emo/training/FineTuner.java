@@ -130,7 +130,7 @@ public final class FineTuner {
         int accum = args.gradientAccumulationSteps();
         FusedLmLoss loss = new FusedLmLoss(objective);
         Eval last = null;
-        long tokensSinceLog = 0, t0 = System.nanoTime();
+        long tokensSinceLog = 0, guardedSinceLog = 0, t0 = System.nanoTime();
         while (step < total) {
             List<Integer> order = order(trainData.size(), epoch);
             long microPerEpoch = perEpoch * accum;
@@ -145,6 +145,7 @@ public final class FineTuner {
                     lossMean += s.loss().loss() / accum;
                     mleMean += s.loss().meanMle() / accum;
                     tokensSinceLog += s.loss().tokens();
+                    guardedSinceLog += s.loss().guarded();
                     if (sum == null) sum = s.grads();
                     else for (var g : s.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
                     System.gc(); // ND4J frees off-heap buffers only when their Java objects are collected
@@ -186,11 +187,13 @@ public final class FineTuner {
                 }
                 if (doEval || step % Math.max(1, args.loggingSteps()) == 0) {
                     run.appendMetrics(row);
-                    LOG.info("step {}/{} epoch {} lr {} loss {} mle {} |g| {}{} {} tok/s", step, total, row.get("epoch"),
+                    LOG.info("step {}/{} epoch {} lr {} loss {} mle {} |g| {}{} {} tok/s{}", step, total, row.get("epoch"),
                             String.format("%.2e", lr), String.format("%.4f", lossMean), String.format("%.4f", mleMean),
                             String.format("%.3f", norm), doEval ? String.format(" eval ppl %.3f", last.perplexity()) : "",
-                            row.get("tokens_per_s"));
+                            row.get("tokens_per_s"), guardedSinceLog > 0
+                                    ? " (DEMD ≤ 0 on " + guardedSinceLog + " confident tokens: their DEMD weight clamped to 0)" : "");
                     tokensSinceLog = 0;
+                    guardedSinceLog = 0;
                     t0 = System.nanoTime();
                 }
                 boolean doSave = (args.saveSteps() > 0 && step % args.saveSteps() == 0) || epochEnd || step == total
