@@ -16,6 +16,10 @@ if ! /usr/bin/python3 -c "import torch" 2>/dev/null; then
   echo "installing Debian's python3-torch (CPU)..." >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch >/dev/null
 fi
+# Debian links torch against the generic reference BLAS; OpenBLAS becomes libblas.so.3 once installed
+if ! ldconfig -p | grep -q libopenblas; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopenblas0-pthread >/dev/null
+fi
 ARGS=(--batch 8 --micro_batch 2 --length 256 --steps "$STEPS" --objectives "$OBJECTIVES")
 ours=$("$ROOT/run.sh" bench --what train --arch gpt2-small "${ARGS[@]}" | tee /dev/stderr | grep -E '^  (mle|emo)')
 theirs=$(/usr/bin/python3 "$ROOT/bench/train_step_pytorch.py" "${ARGS[@]}" | tee /dev/stderr)

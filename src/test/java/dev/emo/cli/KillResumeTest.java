@@ -1,0 +1,90 @@
+package dev.emo.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emo.Fixtures;
+import dev.emo.SharedData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * `finetune` in a separate JVM killed with SIGKILL mid-epoch, resumed with
+ * --resume_from_checkpoint latest, ends with the same per-step losses as an uninterrupted run.
+ */
+class KillResumeTest {
+    @TempDir
+    Path tmp;
+
+    private List<String> args(Path data, Path out) {
+        return new ArrayList<>(List.of("finetune", "--model", Fixtures.model("stories260k").toString(),
+                "--train_file", data.toString(), "--validation_file", data.toString(), "--max_eval_samples", "4",
+                "--block_size", "16", "--per_device_train_batch_size", "2", "--max_steps", "24", "--save_steps", "2",
+                "--eval_steps", "8", "--learning_rate", "2e-3", "--seed", "5", "--output_dir", out.toString()));
+    }
+
+    private static int inProcess(List<String> a) {
+        PrintStream o = System.out;
+        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        try {
+            return Main.execute(a.toArray(String[]::new));
+        } finally {
+            System.setOut(o);
+        }
+    }
+
+    private static JsonNode losses(Path checkpoint) throws Exception {
+        return new ObjectMapper().readTree(checkpoint.resolve("trainer_state.json").toFile()).get("step_losses");
+    }
+
+    @Test
+    void sigkillThenResumeRepeatsTheUninterruptedLosses() throws Exception {
+        StringBuilder text = new StringBuilder();
+        String[] words = {"the", "cat", "sat", "on", "a", "mat", "and", "looked", "at", "sun", "dog", "ran", "home"};
+        java.util.Random r = new java.util.Random(1);
+        for (int line = 0; line < 300; line++) {
+            for (int w = 0; w < 8; w++) text.append(words[r.nextInt(words.length)]).append(w == 7 ? ".\n" : " ");
+        }
+        Path data = tmp.resolve("train.txt");
+        Files.writeString(data, text);
+
+        Path full = tmp.resolve("full");
+        assertEquals(0, inProcess(args(data, full)));
+
+        Path killed = tmp.resolve("killed");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m",
+                "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(),
+                "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
+        cmd.addAll(args(data, killed));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!Files.isDirectory(killed.resolve("checkpoint-6")) && p.isAlive() && System.nanoTime() < deadline) Thread.sleep(20);
+        assertTrue(p.isAlive(), "the child was still training when killed: " + Files.readString(tmp.resolve("child.log")));
+        p.destroyForcibly(); // SIGKILL
+        p.waitFor();
+        assertTrue(!Files.exists(killed.resolve("checkpoint-24")), "killed before the end");
+
+        List<String> resume = args(data, killed);
+        resume.addAll(List.of("--resume_from_checkpoint", "latest"));
+        assertEquals(0, inProcess(resume));
+
+        JsonNode a = losses(full.resolve("checkpoint-24")), b = losses(killed.resolve("checkpoint-24"));
+        assertEquals(24, a.size());
+        assertEquals(a.size(), b.size());
+        for (int i = 0; i < a.size(); i++) assertEquals(a.get(i).asDouble(), b.get(i).asDouble(), 1e-6, "loss of step " + (i + 1));
+        try (var s = Files.list(killed)) {
+            assertTrue(s.noneMatch(x -> x.getFileName().toString().endsWith(".tmp")), "no temp folders left after resume");
+        }
+    }
+}
