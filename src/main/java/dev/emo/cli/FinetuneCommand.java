@@ -201,7 +201,6 @@ final class FinetuneCommand implements Callable<Integer> {
     }
 
     private void applyDefaults() {
-        Path shared = SharedData.root();
         model = SharedData.models().resolve("stories260k");
         Path ptb = SharedData.data().resolve("ptb");
         if (!Files.isDirectory(model) || !Files.isDirectory(ptb)) {
@@ -217,7 +216,7 @@ final class FinetuneCommand implements Callable<Integer> {
         if (maxSteps <= 0) maxSteps = 120;
         if (evalSteps == 0) evalSteps = 40;
         if (learningRate == 5e-5) learningRate = 1e-3;
-        if (shared != null && warmupSteps == 0) warmupSteps = 10;
+        if (warmupSteps == 0) warmupSteps = 10;
     }
 
     private List<int[]> docs(Path file, Tokenizer tok, Path cache) {

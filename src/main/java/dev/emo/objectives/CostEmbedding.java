@@ -34,8 +34,4 @@ public final class CostEmbedding {
         }
         return normalizedCopy(head);
     }
-
-    public static INDArray of(Source source, INDArray currentHead, INDArray frozen) {
-        return source == Source.CURRENT ? normalizedCopy(currentHead) : frozen;
-    }
 }
