@@ -1,5 +1,6 @@
 package dev.emo.cli;
 
+import dev.emo.util.Hashes;
 import dev.emo.SharedData;
 import dev.emo.UserError;
 import dev.emo.data.Blocks;
@@ -133,9 +134,12 @@ final class FinetuneCommand implements Callable<Integer> {
             valDocs = new ArrayList<>(trainDocs.subList(trainDocs.size() - held, trainDocs.size()));
             trainDocs = new ArrayList<>(trainDocs.subList(0, trainDocs.size() - held));
         }
-        Blocks.Examples train = limit(examples(trainDocs, tok, trainFile), maxTrainSamples);
-        Blocks.Examples val = limit(validationFile != null ? examples(valDocs, tok, validationFile) : heldOut(valDocs, tok), maxEvalSamples);
-        Blocks.Examples test = testFile == null ? null : limit(examples(docs(testFile, tok, cache), tok, testFile), maxEvalSamples);
+        Blocks.Examples train = limit(examples(trainDocs, tok, () -> noExample(trainFile)), maxTrainSamples);
+        Blocks.Examples val = limit(examples(valDocs, tok, validationFile != null ? () -> noExample(validationFile)
+                : () -> UserError.of(trainFile, "its held-out " + validationSplit + "% gives no validation example of " + blockSize + " tokens",
+                "pass --validation_file or a larger --validation_split_percentage")), maxEvalSamples);
+        Blocks.Examples test = testFile == null ? null
+                : limit(examples(docs(testFile, tok, cache), tok, () -> noExample(testFile)), maxEvalSamples);
 
         if (outputDir == null) outputDir = Path.of("runs", "finetune-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         boolean resuming = resume != null;
@@ -158,7 +162,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Map<String, Object> info = new LinkedHashMap<>();
         info.put("command", "finetune");
         info.put("settings", settings(args, obj));
-        info.put("model", Map.of("path", model.toAbsolutePath().toString(), "onnx_sha256", RunFolder.sha256(loaded.onnx().file())));
+        info.put("model", Map.of("path", model.toAbsolutePath().toString(), "onnx_sha256", Hashes.sha256(loaded.onnx().file())));
         info.put("data", dataInfo());
         info.put("examples", Map.of("train", train.size(), "validation", val.size(), "test", test == null ? 0 : test.size(),
                 "train_tokens", train.tokens()));
@@ -223,22 +227,16 @@ final class FinetuneCommand implements Callable<Integer> {
         return TokenizedCache.tokenize(file, TextFiles.detect(file), textColumn, tok, model, cache);
     }
 
-    private Blocks.Examples examples(List<int[]> docs, Tokenizer tok, Path file) {
+    /** Grouped blocks (or padded lines); {@code ifEmpty} says what to do about a file too short for one. */
+    private Blocks.Examples examples(List<int[]> docs, Tokenizer tok, java.util.function.Supplier<UserError> ifEmpty) {
         Blocks.Examples e = lineByLine ? Blocks.lineByLine(docs, blockSize, Math.max(0, tok.padId()))
                 : Blocks.grouped(docs, blockSize);
-        if (e.size() == 0) {
-            throw UserError.of(file, "gives no example of " + blockSize + " tokens", "use a larger file or a smaller --block_size");
-        }
+        if (e.size() == 0) throw ifEmpty.get();
         return e;
     }
 
-    private Blocks.Examples heldOut(List<int[]> docs, Tokenizer tok) {
-        Blocks.Examples e = lineByLine ? Blocks.lineByLine(docs, blockSize, Math.max(0, tok.padId())) : Blocks.grouped(docs, blockSize);
-        if (e.size() == 0) {
-            throw UserError.of(trainFile, "its held-out " + validationSplit + "% gives no validation example of " + blockSize + " tokens",
-                    "pass --validation_file or a larger --validation_split_percentage");
-        }
-        return e;
+    private UserError noExample(Path file) {
+        return UserError.of(file, "gives no example of " + blockSize + " tokens", "use a larger file or a smaller --block_size");
     }
 
     private static Blocks.Examples limit(Blocks.Examples e, int max) {
@@ -249,7 +247,7 @@ final class FinetuneCommand implements Callable<Integer> {
     private Map<String, Object> dataInfo() {
         Map<String, Object> m = new LinkedHashMap<>();
         for (Path p : new Path[]{trainFile, validationFile, testFile}) {
-            if (p != null) m.put(p.toAbsolutePath().toString(), RunFolder.sha256(p));
+            if (p != null) m.put(p.toAbsolutePath().toString(), Hashes.sha256(p));
         }
         return m;
     }

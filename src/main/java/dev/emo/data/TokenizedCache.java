@@ -1,7 +1,7 @@
 package dev.emo.data;
 
+import dev.emo.util.Hashes;
 import dev.emo.tokenizers.Tokenizer;
-import dev.emo.training.RunFolder;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -58,10 +58,10 @@ public final class TokenizedCache {
     static String key(Path file, TextFiles.Format format, String column, Path modelDir) {
         try {
             MessageDigest md = MessageDigest.getInstance("SHA-256");
-            md.update(RunFolder.sha256(file).getBytes(StandardCharsets.UTF_8));
+            md.update(Hashes.sha256(file).getBytes(StandardCharsets.UTF_8));
             for (String f : List.of("tokenizer.json", "vocab.json", "merges.txt", "tokenizer_config.json", "config.json")) {
                 Path p = modelDir.resolve(f);
-                if (Files.isRegularFile(p)) md.update(RunFolder.sha256(p).getBytes(StandardCharsets.UTF_8));
+                if (Files.isRegularFile(p)) md.update(Hashes.sha256(p).getBytes(StandardCharsets.UTF_8));
             }
             md.update((format + "|" + column + "|v1").getBytes(StandardCharsets.UTF_8));
             return HexFormat.of().formatHex(md.digest()).substring(0, 32);

@@ -1,6 +1,7 @@
 package dev.emo.hub;
 
 import dev.emo.UserError;
+import dev.emo.util.Hashes;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -15,9 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Duration;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
@@ -137,8 +136,8 @@ public final class HubDownloader {
     /** SHA-256 for LFS files, git blob SHA-1 for small ones; other ETags cannot be checked. */
     static void verify(Path file, String etag, URI uri) throws IOException {
         String got;
-        if (etag.matches("[0-9a-f]{64}")) got = digest(file, "SHA-256", null);
-        else if (etag.matches("[0-9a-f]{40}")) got = digest(file, "SHA-1", ("blob " + Files.size(file) + "\0").getBytes());
+        if (etag.matches("[0-9a-f]{64}")) got = Hashes.file(file, "SHA-256", null);
+        else if (etag.matches("[0-9a-f]{40}")) got = Hashes.file(file, "SHA-1", ("blob " + Files.size(file) + "\0").getBytes());
         else {
             LOG.warn("{}: no checksum to verify against (ETag '{}')", uri, etag);
             return;
@@ -146,28 +145,6 @@ public final class HubDownloader {
         if (!got.equals(etag)) {
             Files.delete(file);
             throw new UserError(uri + ": checksum mismatch (expected " + etag + ", got " + got + "); the partial file was removed, run again");
-        }
-    }
-
-    static String digest(Path file, String algorithm, byte[] prefix) throws IOException {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance(algorithm);
-            if (prefix != null) md.update(prefix);
-            byte[] buf = new byte[1 << 20];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-            return HexFormat.of().formatHex(md.digest());
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    static String digestBytes(String algorithm, byte[] prefix, byte[] content) {
-        try {
-            MessageDigest md = MessageDigest.getInstance(algorithm);
-            if (prefix != null) md.update(prefix);
-            return HexFormat.of().formatHex(md.digest(content));
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
         }
     }
 

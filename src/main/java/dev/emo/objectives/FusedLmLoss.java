@@ -81,9 +81,10 @@ public final class FusedLmLoss {
         }
         double[] sBar = new double[(int) n];
         if (objective.needsDemd()) {
-            INDArray gold = costEmbed.castTo(dt).getRows(safe);                        // [N, d'] = Ê[y]
+            INDArray e = costEmbed.castTo(dt);
+            INDArray gold = e.getRows(safe);                                // [N, d'] = Ê[y]
             qs = reuse(qs, n, v, dt);
-            Nd4j.gemm(gold, costEmbed.castTo(dt), qs, false, true, 1.0, 0.0);          // s = Ê[y]·Êᵀ  [N, V]
+            Nd4j.gemm(gold, e, qs, false, true, 1.0, 0.0);                  // s = Ê[y]·Êᵀ  [N, V]
             qs.muli(probs);                                                 // q⊙s
             double[] rowDot = qs.sum(1).toDoubleVector();                   // s̄ = Σ q_j s_j
             double[] goldNorm = objective.goldDetach() ? gold.mul(gold).sum(1).toDoubleVector() : null;

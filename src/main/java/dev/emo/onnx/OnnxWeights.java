@@ -31,8 +31,8 @@ import java.util.Map;
  */
 public final class OnnxWeights {
 
-    /** One parameter: its tensor in Hugging Face layout, and where it came from (for export). */
-    public record Param(String hfName, INDArray value, String onnxName, boolean transposedInOnnx) {}
+    /** One parameter: its tensor in Hugging Face layout (where it came from is in {@link #bindings()}). */
+    public record Param(String hfName, INDArray value) {}
 
     /** Where an initializer's values come from: a Hugging Face parameter, transposed or not. */
     public record Binding(String hfName, boolean transposed) {}
@@ -90,7 +90,7 @@ public final class OnnxWeights {
             }
             INDArray value = toArray(onnxFile, t);
             if (m.transposed) value = value.transpose().dup('c');
-            params.put(m.hfName, new Param(m.hfName, value, t.getName(), m.transposed));
+            params.put(m.hfName, new Param(m.hfName, value));
         }
         return new OnnxWeights(onnxFile, model, params, bindings);
     }

@@ -7,15 +7,12 @@ import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -79,17 +76,6 @@ public final class RunFolder {
             if (i == 0 || Long.parseLong(lines.get(i).split(",", 2)[0]) <= step) keep.add(lines.get(i));
         }
         Files.write(file, keep, StandardCharsets.UTF_8);
-    }
-
-    public static String sha256(Path file) {
-        try (InputStream in = Files.newInputStream(file)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            byte[] buf = new byte[1 << 20];
-            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
-            return HexFormat.of().formatHex(md.digest());
-        } catch (IOException | java.security.NoSuchAlgorithmException e) {
-            throw UserError.of(file, "cannot be read to hash (" + e.getMessage() + ")", "check the file");
-        }
     }
 
     public static void deleteTree(Path p) throws IOException {

@@ -4,9 +4,6 @@ import dev.emo.Fixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,18 +31,9 @@ class FinetuneInputTest {
             args.add(k);
             args.add(v);
         });
-        PrintStream err = System.err, out = System.out;
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        int code;
-        try {
-            code = Main.execute(args.toArray(String[]::new));
-        } finally {
-            System.setErr(err);
-            System.setOut(out);
-        }
-        String msg = e.toString(StandardCharsets.UTF_8).strip();
+        CliRun r = CliRun.of(args.toArray(String[]::new));
+        int code = r.code();
+        String msg = r.err().strip();
         String last = msg.lines().reduce((a, b) -> b).orElse("");
         assertEquals(2, code, msg);
         assertTrue(last.startsWith("error: "), msg);

@@ -7,9 +7,6 @@ import dev.emo.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -35,13 +32,7 @@ class KillResumeTest {
     }
 
     private static int inProcess(List<String> a) {
-        PrintStream o = System.out;
-        System.setOut(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-        try {
-            return Main.execute(a.toArray(String[]::new));
-        } finally {
-            System.setOut(o);
-        }
+        return CliRun.of(a.toArray(String[]::new)).code();
     }
 
     private static JsonNode losses(Path checkpoint) throws Exception {

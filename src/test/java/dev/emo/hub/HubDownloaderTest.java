@@ -5,6 +5,7 @@ import com.sun.net.httpserver.HttpServer;
 import dev.emo.Fixtures;
 import dev.emo.UserError;
 import dev.emo.models.Models;
+import dev.emo.util.Hashes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -62,8 +63,8 @@ class HubDownloaderTest {
 
     private void put(String path, byte[] content, boolean lfs) throws Exception {
         files.put("/tiny/gpt2/resolve/main/" + path, content);
-        etags.put("/tiny/gpt2/resolve/main/" + path, lfs ? HubDownloader.digestBytes("SHA-256", null, content)
-                : HubDownloader.digestBytes("SHA-1", ("blob " + content.length + "\0").getBytes(), content));
+        etags.put("/tiny/gpt2/resolve/main/" + path, lfs ? Hashes.bytes("SHA-256", null, content)
+                : Hashes.bytes("SHA-1", ("blob " + content.length + "\0").getBytes(), content));
     }
 
     private void handle(HttpExchange ex) throws IOException {
