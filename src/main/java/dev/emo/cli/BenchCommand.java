@@ -1,6 +1,7 @@
 package dev.emo.cli;
 
 import dev.emo.bench.ForwardBenchmark;
+import dev.emo.bench.GenerationBenchmark;
 import dev.emo.bench.TrainStepBenchmark;
 import dev.emo.objectives.Objective;
 import picocli.CommandLine.Command;
@@ -12,7 +13,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (numbers only, no pass/fail) on reference-sized models with random weights.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--what", defaultValue = "forward", description = "forward | train (default: ${DEFAULT-VALUE})")
+    @Option(names = "--what", defaultValue = "forward", description = "forward | train | generate (default: ${DEFAULT-VALUE})")
     String what;
 
     @Option(names = "--objectives", defaultValue = "mle,emo,mixce,tailr", split = ",",
@@ -35,17 +36,32 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--length", defaultValue = "256", description = "default: ${DEFAULT-VALUE}")
     int length;
 
+    @Option(names = "--new_tokens", defaultValue = "32", description = "generate: tokens sampled per prompt (default: ${DEFAULT-VALUE})")
+    int newTokens;
+
     @Option(names = "--reps", defaultValue = "3", description = "timed repetitions after one warm-up (default: ${DEFAULT-VALUE})")
     int reps;
 
     @Override
     public Integer call() {
         if (what.equals("train")) return train();
-        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward or train");
+        if (what.equals("generate")) return generate();
+        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train or generate");
         ForwardBenchmark.Result r = ForwardBenchmark.run(arch, batch, length, 1, reps);
         System.out.printf("forward %s batch %dx%d: %.0f tokens/s (s per pass: %s), peak RSS %d MB, %d cores%n",
                 r.arch(), r.batch(), r.length(), r.tokensPerSecond(), Arrays.toString(r.seconds()), r.peakRssMb(),
                 Runtime.getRuntime().availableProcessors());
+        return 0;
+    }
+
+    private int generate() {
+        GenerationBenchmark.Result r = GenerationBenchmark.run(arch, batch, length, newTokens);
+        System.out.printf("ancestral sampling, %s, %d prompts of %d tokens, %d new tokens each, %d cores:%n"
+                        + "  with KV cache    %7.1f s  %6.1f tokens/s%n  without KV cache %7.1f s  %6.1f tokens/s  (cache speed-up x%.1f)%n"
+                        + "  peak RSS %d MB%n",
+                r.arch(), r.batch(), r.promptLength(), r.newTokens(), Runtime.getRuntime().availableProcessors(),
+                r.cachedSeconds(), r.cachedTokensPerSecond(), r.uncachedSeconds(), r.uncachedTokensPerSecond(),
+                r.uncachedSeconds() / r.cachedSeconds(), r.peakRssMb());
         return 0;
     }
 

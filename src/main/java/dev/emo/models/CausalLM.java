@@ -6,6 +6,7 @@ import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,11 +25,19 @@ import java.util.Map;
  * on parameters (position ids, the additive causal+padding mask, rotary cos/sin) is computed on
  * the host by {@link #feeds} and fed as placeholders: it needs no gradient and keeps the graph
  * free of Range/CumSum/Trilu.
+ *
+ * <p>Built with {@code kvCache}, the same graph also takes each layer's past keys/values
+ * ({@code past_key.L}, {@code past_value.L}, [B, H, P, hd]) and outputs them extended by the new
+ * tokens ({@code present_key.L}, {@code present_value.L}, [B, H, P+T, hd]), for incremental
+ * decoding; P may be 0, so one graph serves the prompt and every later token.
  */
 public abstract class CausalLM {
     public static final String INPUT_IDS = "input_ids";
     public static final String ATTN_BIAS = "attn_bias";
     public static final String LOGITS_2D = "logits_2d";
+    public static final String FINAL_HIDDEN = "final_hidden";
+    public static final String PAST_KEY = "past_key.", PAST_VALUE = "past_value.";
+    public static final String PRESENT_KEY = "present_key.", PRESENT_VALUE = "present_value.";
 
     /** Added to masked attention scores; exp underflows to exactly 0, as HF's finfo.min does. */
     static final float MASKED = -1e9f;
@@ -43,12 +52,16 @@ public abstract class CausalLM {
     private Path weightsSource;
 
     protected final SDVariable inputIds;   // [B, T] int64
-    protected final SDVariable attnBias;   // [B, 1, T, T] float: 0 or MASKED
+    protected final SDVariable attnBias;   // [B, 1, T, P+T] float: 0 or MASKED (P = 0 without a cache)
     protected final SDVariable batchTime;  // [2] int64: (B, T), for the reshapes attention needs
     protected SDVariable logits2d;         // [N, V], the graph's only output
 
-    protected CausalLM(ModelConfig config) {
+    private final boolean kvCache;
+    private int attentionLayers;           // layers wired so far: names the cache placeholders
+
+    protected CausalLM(ModelConfig config, boolean kvCache) {
         this.config = config.validate();
+        this.kvCache = kvCache;
         inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
         attnBias = sd.placeHolder(ATTN_BIAS, DataType.FLOAT, -1, 1, -1, -1);
         batchTime = sd.shape(inputIds).castTo(DataType.INT64);
@@ -74,19 +87,110 @@ public abstract class CausalLM {
     /** The LM head matrix [V, d'] (the tied embedding where the head is tied): the default EMO cost embedding. */
     public abstract SDVariable lmHead();
 
+    public boolean hasKvCache() {
+        return kvCache;
+    }
+
     /** Host-side placeholders for a batch; attentionMask is 1 for real tokens, 0 for padding. */
     public Map<String, INDArray> feeds(INDArray inputIds, INDArray attentionMask) {
+        return feeds(inputIds, attentionMask, positionIds(attentionMask));
+    }
+
+    /**
+     * Placeholders for new tokens [B, T] whose keys follow P cached ones: fullMask is [B, P+T] and
+     * positions [B, P+T] (only the last T are fed).
+     */
+    private Map<String, INDArray> feeds(INDArray newIds, INDArray fullMask, INDArray positions) {
+        long t = newIds.size(1), total = fullMask.size(1);
         Map<String, INDArray> f = new HashMap<>();
-        f.put(INPUT_IDS, inputIds.castTo(DataType.INT64));
-        f.put(ATTN_BIAS, causalPaddingBias(attentionMask));
+        f.put(INPUT_IDS, newIds.castTo(DataType.INT64));
+        f.put(ATTN_BIAS, causalPaddingBias(fullMask, (int) t));
+        putPositions(f, t == total ? positions
+                : positions.get(NDArrayIndex.all(), NDArrayIndex.interval(total - t, total)).dup('c'));
         return f;
     }
 
-    /** Logits [B, T, V] for a batch. */
+    /** Logits [B, T, V] for a batch (on a KV-cache graph: with an empty cache). */
     public INDArray forward(INDArray inputIds, INDArray attentionMask) {
-        INDArray flat = sd.outputSingle(feeds(inputIds, attentionMask), LOGITS_2D);
+        Map<String, INDArray> f = feeds(inputIds, attentionMask);
+        if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
+        INDArray flat = sd.outputSingle(f, LOGITS_2D);
         return flat.reshape(inputIds.size(0), inputIds.size(1), config.vocabSize());
     }
+
+    /** The last layer's output [B, T, d'] (after the final norm, as Hugging Face's hidden_states[-1]). */
+    public INDArray hiddenStates(INDArray inputIds, INDArray attentionMask) {
+        Map<String, INDArray> f = feeds(inputIds, attentionMask);
+        if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
+        INDArray flat = sd.outputSingle(f, FINAL_HIDDEN);
+        return flat.reshape(inputIds.size(0), inputIds.size(1), flat.size(1));
+    }
+
+    /**
+     * Logits [B, T, V] with the positions generation uses ({@link #generationPositionIds}), so
+     * left-padded prompts are placed as Hugging Face's generate places them; no cache.
+     */
+    public INDArray forwardForGeneration(INDArray inputIds, INDArray attentionMask) {
+        Map<String, INDArray> f = feeds(inputIds, attentionMask, generationPositionIds(attentionMask));
+        if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
+        INDArray flat = sd.outputSingle(f, LOGITS_2D);
+        return flat.reshape(inputIds.size(0), inputIds.size(1), config.vocabSize());
+    }
+
+    /**
+     * One incremental step: new tokens [B, T] after the cached ones. fullMask [B, P+T] covers both;
+     * returns the new tokens' logits [B, T, V] and the cache extended by them. Needs a graph built
+     * with a KV cache; the caller owns (and may close) the returned arrays.
+     */
+    public KvCache.Step forwardCached(INDArray newIds, INDArray fullMask, KvCache past) {
+        if (!kvCache) throw new IllegalStateException("this graph was built without a KV cache");
+        int layers = attentionLayers;
+        Map<String, INDArray> f = feeds(newIds, fullMask, generationPositionIds(fullMask));
+        putCache(f, past);
+        List<String> outputs = new ArrayList<>(List.of(LOGITS_2D));
+        for (int l = 0; l < layers; l++) {
+            outputs.add(PRESENT_KEY + l);
+            outputs.add(PRESENT_VALUE + l);
+        }
+        Map<String, INDArray> out = sd.output(f, outputs.toArray(new String[0]));
+        List<INDArray> keys = new ArrayList<>(), values = new ArrayList<>();
+        for (int l = 0; l < layers; l++) {
+            keys.add(out.get(PRESENT_KEY + l));
+            values.add(out.get(PRESENT_VALUE + l));
+        }
+        INDArray logits = out.get(LOGITS_2D).reshape(newIds.size(0), newIds.size(1), config.vocabSize());
+        return new KvCache.Step(logits, new KvCache(keys, values));
+    }
+
+    private void putCache(Map<String, INDArray> feeds, KvCache past) {
+        for (int l = 0; l < attentionLayers; l++) {
+            feeds.put(PAST_KEY + l, past.keys().get(l));
+            feeds.put(PAST_VALUE + l, past.values().get(l));
+        }
+    }
+
+    /** An empty cache (P = 0) for a batch of b rows. */
+    public KvCache emptyCache(int b) {
+        List<INDArray> keys = new ArrayList<>(), values = new ArrayList<>();
+        for (int l = 0; l < attentionLayers; l++) {
+            keys.add(Nd4j.create(DataType.FLOAT, b, config.numHeads(), 0, config.headDim()));
+            values.add(Nd4j.create(DataType.FLOAT, b, config.numHeads(), 0, config.headDim()));
+        }
+        return new KvCache(keys, values);
+    }
+
+    // ---------------------------------------------------------------- positions (per family)
+
+    /** Position ids [B, T] as the family's ONNX export derives them from the mask. */
+    protected abstract INDArray positionIds(INDArray attentionMask);
+
+    /** Position ids [B, T] as Hugging Face's generate derives them (left padding); by default the export's. */
+    protected INDArray generationPositionIds(INDArray attentionMask) {
+        return positionIds(attentionMask);
+    }
+
+    /** Puts the placeholders that carry positions [B, T] (ids, or rotary tables). */
+    protected abstract void putPositions(Map<String, INDArray> feeds, INDArray positions);
 
     // ---------------------------------------------------------------- building blocks
 
@@ -119,7 +223,14 @@ public abstract class CausalLM {
         SDVariable q4 = sd.permute(sd.reshape(q, shapeBTHD), 0, 2, 1, 3);   // [B, H, T, hd]
         SDVariable k4 = sd.permute(sd.reshape(k, shapeBTHD), 0, 2, 1, 3);
         SDVariable v4 = sd.permute(sd.reshape(v, shapeBTHD), 0, 2, 1, 3);
-        SDVariable scores = sd.mmul(q4, k4, false, true, false)            // [B, H, T, T]
+        int layer = attentionLayers++;
+        if (kvCache) {                                                     // keys/values: [B, H, P+T, hd]
+            k4 = sd.concat(PRESENT_KEY + layer, 2,
+                    sd.placeHolder(PAST_KEY + layer, DataType.FLOAT, -1, heads, -1, headDim), k4);
+            v4 = sd.concat(PRESENT_VALUE + layer, 2,
+                    sd.placeHolder(PAST_VALUE + layer, DataType.FLOAT, -1, heads, -1, headDim), v4);
+        }
+        SDVariable scores = sd.mmul(q4, k4, false, true, false)            // [B, H, T, P+T]
                 .mul(1.0 / Math.sqrt(headDim)).add(attnBias);
         SDVariable probs = sd.nn.softmax(scores, -1);
         SDVariable out = sd.mmul(probs, v4);                                 // [B, H, T, hd]
@@ -132,24 +243,28 @@ public abstract class CausalLM {
      * training loss's gradient is fed in from outside (see training.GraphTrainer).
      */
     protected void head(SDVariable hidden, SDVariable headWeight) {
+        hidden.rename(FINAL_HIDDEN);                                                    // [N, d'], for featurizers
         logits2d = sd.mmul(hidden, headWeight, false, true, false).rename(LOGITS_2D); // [N, V]
     }
 
-    /** [B, 1, T, T]: 0 where query t may see key s (s ≤ t and s is not padding), else MASKED. */
-    static INDArray causalPaddingBias(INDArray attentionMask) {
-        int b = (int) attentionMask.size(0), t = (int) attentionMask.size(1);
+    /**
+     * [B, 1, T, P+T] for the last T of P+T key positions: 0 where query q (absolute position P+q)
+     * may see key s (s ≤ P+q and s is not padding), else MASKED.
+     */
+    static INDArray causalPaddingBias(INDArray attentionMask, int queries) {
+        int b = (int) attentionMask.size(0), total = (int) attentionMask.size(1), past = total - queries;
         long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();
-        float[] bias = new float[b * t * t];
+        float[] bias = new float[b * queries * total];
         for (int i = 0; i < b; i++) {
-            for (int q = 0; q < t; q++) {
-                int row = (i * t + q) * t;
-                for (int s = 0; s < t; s++) {
-                    boolean visible = s <= q && mask[i * t + s] != 0;
+            for (int q = 0; q < queries; q++) {
+                int row = (i * queries + q) * total;
+                for (int s = 0; s < total; s++) {
+                    boolean visible = s <= past + q && mask[i * total + s] != 0;
                     bias[row + s] = visible ? 0f : MASKED;
                 }
             }
         }
-        return Nd4j.create(bias, new long[]{b, 1, t, t}, 'c');
+        return Nd4j.create(bias, new long[]{b, 1, queries, total}, 'c');
     }
 
     /** Position ids 0..T-1 for every row [B, T]. */
@@ -230,6 +345,11 @@ public abstract class CausalLM {
 
     /** The tensor the tied head shares, by name, or null. */
     protected abstract INDArray lmHeadSource(Map<String, INDArray> weights);
+
+    /** The file the weights were loaded from (for messages). */
+    public Path weightsSource() {
+        return weightsSource;
+    }
 
     /** Current parameter values by Hugging Face name. */
     public Map<String, INDArray> weights() {

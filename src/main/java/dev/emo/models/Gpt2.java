@@ -12,8 +12,8 @@ import java.util.Map;
 public final class Gpt2 extends CausalLM {
     private final SDVariable wte;
 
-    public Gpt2(ModelConfig c) {
-        super(c);
+    public Gpt2(ModelConfig c, boolean kvCache) {
+        super(c, kvCache);
         int d = c.hiddenSize(), ff = c.intermediateSize();
         wte = param("transformer.wte.weight", c.vocabSize(), d);
         SDVariable wpe = param("transformer.wpe.weight", c.maxPositions(), d);
@@ -47,11 +47,21 @@ public final class Gpt2 extends CausalLM {
         return x.mul(sd.math.tanh(inner).add(1.0)).mul(0.5);
     }
 
+    /** The export numbers positions 0..T-1 whatever the mask. */
     @Override
-    public Map<String, INDArray> feeds(INDArray ids, INDArray mask) {
-        Map<String, INDArray> f = super.feeds(ids, mask);
-        f.put("position_ids", arangePositions(mask));
-        return f;
+    protected INDArray positionIds(INDArray mask) {
+        return arangePositions(mask);
+    }
+
+    /** generate counts real tokens, so a left-padded prompt starts at position 0. */
+    @Override
+    protected INDArray generationPositionIds(INDArray mask) {
+        return cumsumPositions(mask, false, 0);
+    }
+
+    @Override
+    protected void putPositions(Map<String, INDArray> feeds, INDArray positions) {
+        feeds.put("position_ids", positions);
     }
 
     @Override

@@ -18,8 +18,8 @@ public final class Llama extends CausalLM {
     private final SDVariable rotateHalf;        // [hd, hd]: x·R = cat(−x[hd/2:], x[:hd/2])
     private final SDVariable repeatKv;          // [kvH·hd, H·hd]: copies kv head j to heads j·rep … j·rep+rep−1
 
-    public Llama(ModelConfig c) {
-        super(c);
+    public Llama(ModelConfig c, boolean kvCache) {
+        super(c, kvCache);
         int d = c.hiddenSize(), ff = c.intermediateSize(), hd = c.headDim();
         int h = c.numHeads(), kvh = c.numKvHeads();
         embed = param("model.embed_tokens.weight", c.vocabSize(), d);
@@ -85,12 +85,16 @@ public final class Llama extends CausalLM {
 
     /**
      * Positions as the export derives them from the mask: clip(cumsum(mask) − 1, 0), so right padding
-     * repeats the last real position; as cos/sin [N, 1, hd] computed in float32 like HF.
+     * repeats the last real position.
      */
     @Override
-    public Map<String, INDArray> feeds(INDArray ids, INDArray mask) {
-        Map<String, INDArray> f = super.feeds(ids, mask);
-        INDArray pos = cumsumPositions(mask, false, 0);
+    protected INDArray positionIds(INDArray mask) {
+        return cumsumPositions(mask, false, 0);
+    }
+
+    /** Positions [B, T] as rotary tables cos/sin [N, 1, hd], computed in float32 like HF. */
+    @Override
+    protected void putPositions(Map<String, INDArray> f, INDArray pos) {
         int n = (int) pos.length(), hd = config.headDim(), half = hd / 2;
         float[] cos = new float[n * hd], sin = new float[n * hd];
         float[] invFreq = new float[half];
@@ -105,7 +109,6 @@ public final class Llama extends CausalLM {
         }
         f.put("rope_cos", Nd4j.create(cos, new long[]{n, 1, hd}, 'c'));
         f.put("rope_sin", Nd4j.create(sin, new long[]{n, 1, hd}, 'c'));
-        return f;
     }
 
     @Override

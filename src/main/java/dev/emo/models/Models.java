@@ -13,10 +13,15 @@ public final class Models {
     private Models() {}
 
     public static CausalLM build(ModelConfig c) {
+        return build(c, false);
+    }
+
+    /** The family's graph; with {@code kvCache}, the incremental-decoding variant (see {@link CausalLM}). */
+    public static CausalLM build(ModelConfig c, boolean kvCache) {
         return switch (c.modelType()) {
-            case "gpt2" -> new Gpt2(c);
-            case "opt" -> new Opt(c);
-            case "llama" -> new Llama(c);
+            case "gpt2" -> new Gpt2(c, kvCache);
+            case "opt" -> new Opt(c, kvCache);
+            case "llama" -> new Llama(c, kvCache);
             default -> throw new IllegalStateException("unreachable: " + c.modelType());
         };
     }
@@ -32,5 +37,12 @@ public final class Models {
         onnx.params().forEach((k, p) -> weights.put(k, p.value()));
         model.loadWeights(weights, onnx.file());
         return new Loaded(model, onnx);
+    }
+
+    /** A KV-cache graph holding the same weights as {@code model} (copied, so training may go on). */
+    public static CausalLM withKvCache(CausalLM model) {
+        CausalLM cached = build(model.config(), true);
+        cached.loadWeights(model.weights(), model.weightsSource());
+        return cached;
     }
 }

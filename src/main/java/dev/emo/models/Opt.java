@@ -14,8 +14,8 @@ import java.util.Map;
 public final class Opt extends CausalLM {
     private final SDVariable embed;
 
-    public Opt(ModelConfig c) {
-        super(c);
+    public Opt(ModelConfig c, boolean kvCache) {
+        super(c, kvCache);
         int d = c.hiddenSize(), ff = c.intermediateSize(), e = c.wordEmbedProjDim();
         String p0 = "model.decoder.";
         embed = param(p0 + "embed_tokens.weight", c.vocabSize(), e);
@@ -53,10 +53,13 @@ public final class Opt extends CausalLM {
 
     /** HF: positions = cumsum(mask)·mask − 1, looked up at +2; padding gets index 1. */
     @Override
-    public Map<String, INDArray> feeds(INDArray ids, INDArray mask) {
-        Map<String, INDArray> f = super.feeds(ids, mask);
-        f.put("position_ids", cumsumPositions(mask, true, -1).add(ModelConfig.OPT_POSITION_OFFSET));
-        return f;
+    protected INDArray positionIds(INDArray mask) {
+        return cumsumPositions(mask, true, -1).add(ModelConfig.OPT_POSITION_OFFSET);
+    }
+
+    @Override
+    protected void putPositions(Map<String, INDArray> feeds, INDArray positions) {
+        feeds.put("position_ids", positions);
     }
 
     @Override

@@ -21,14 +21,14 @@ class GreedyReferenceTest {
     @TestFactory
     Stream<DynamicTest> greedyContinuationMatches() {
         return Fixtures.modelsWith("greedy.json").stream().map(dir ->
-                DynamicTest.dynamicTest(dir.getFileName().toString(), () -> check(dir)));
+                DynamicTest.dynamicTest(dir.getFileName().toString(), () -> check(dir, Models.load(dir).model())));
     }
 
-    private static void check(Path dir) throws Exception {
+    /** Also run with the KV-cache graph by {@link KvCacheTest}. */
+    static void check(Path dir, CausalLM model) throws Exception {
         JsonNode ref = new ObjectMapper().readTree(dir.resolve("reference/greedy.json").toFile());
         int[] prompt = ints(ref.get("prompt_ids"));
         int[] expected = ints(ref.get("greedy_ids"));
-        CausalLM model = Models.load(dir).model();
         Generator.Output out = new Generator(model).generate(prompt, expected.length, Sampling.GREEDY, 0, -1);
         assertArrayEquals(expected, out.ids());
         JsonNode lps = ref.get("greedy_logprobs");

@@ -1,0 +1,58 @@
+package dev.emo.bench;
+
+import dev.emo.generation.Generator;
+import dev.emo.generation.Sampling;
+import dev.emo.models.Architectures;
+import dev.emo.models.CausalLM;
+import dev.emo.models.Models;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Ancestral-sampling throughput with and without the KV cache on a reference-sized model with
+ * random weights: a batch of prompts, a fixed number of new tokens (no stop token). Prints numbers;
+ * asserts nothing.
+ */
+public final class GenerationBenchmark {
+    private GenerationBenchmark() {}
+
+    public record Result(String arch, int batch, int promptLength, int newTokens, double cachedSeconds,
+                         double uncachedSeconds, long peakRssMb) {
+        public double cachedTokensPerSecond() {
+            return batch * (double) newTokens / cachedSeconds;
+        }
+
+        public double uncachedTokensPerSecond() {
+            return batch * (double) newTokens / uncachedSeconds;
+        }
+    }
+
+    public static Result run(String arch, int batch, int promptLength, int newTokens) {
+        CausalLM plain = Architectures.randomModel(arch, 1);
+        CausalLM cached = Models.withKvCache(plain);
+        Random rng = new Random(1);
+        List<int[]> prompts = new ArrayList<>();
+        for (int b = 0; b < batch; b++) {
+            int[] p = new int[promptLength];
+            for (int i = 0; i < promptLength; i++) p[i] = rng.nextInt(plain.config().vocabSize());
+            prompts.add(p);
+        }
+        Generator.Options o = new Generator.Options(newTokens, Sampling.ANCESTRAL, 1, -1, batch);
+        new Generator(cached).generate(prompts, new Generator.Options(2, Sampling.ANCESTRAL, 1, -1, batch)); // warm-up
+        System.gc();
+        double withCache = time(() -> new Generator(cached).generate(prompts, o));
+        long peak = Rss.currentMb();
+        System.gc();
+        double without = time(() -> new Generator(plain).generate(prompts, o));
+        peak = Math.max(peak, Rss.currentMb());
+        return new Result(arch, batch, promptLength, newTokens, withCache, without, peak);
+    }
+
+    private static double time(Runnable r) {
+        long t0 = System.nanoTime();
+        r.run();
+        return (System.nanoTime() - t0) / 1e9;
+    }
+}

@@ -1,0 +1,49 @@
+package dev.emo.evaluation;
+
+import dev.emo.data.Blocks;
+import dev.emo.models.CausalLM;
+import dev.emo.tokenizers.Tokenizer;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Perplexity as exp of the token-weighted mean negative log-likelihood. {@link #ofCorpus} groups a
+ * test file's documents into blocks as run_clm does (so the first token of each block is context
+ * only); {@link #ofTexts} scores each text on its own (oracle perplexity of generations).
+ */
+public final class Perplexity {
+    private Perplexity() {}
+
+    public record Result(double perplexity, double meanNll, long tokens) {}
+
+    public static Result ofCorpus(CausalLM model, Tokenizer tokenizer, List<String> documents, int blockSize, int batchSize) {
+        List<int[]> docs = documents.stream().map(tokenizer::encode).toList();
+        Blocks.Examples blocks = Blocks.grouped(docs, Math.min(blockSize, model.config().maxPositions()));
+        List<int[]> seqs = new ArrayList<>();
+        for (long[] row : blocks.ids()) seqs.add(java.util.Arrays.stream(row).mapToInt(x -> (int) x).toArray());
+        return of(model, seqs, batchSize);
+    }
+
+    /** Each text tokenized by the model's tokenizer (its BOS included) and cut to the model's context. */
+    public static Result ofTexts(CausalLM model, Tokenizer tokenizer, List<String> texts, int batchSize) {
+        int max = model.config().maxPositions();
+        List<int[]> seqs = new ArrayList<>();
+        for (String t : texts) {
+            int[] ids = tokenizer.encode(t);
+            seqs.add(ids.length > max ? java.util.Arrays.copyOf(ids, max) : ids);
+        }
+        return of(model, seqs, batchSize);
+    }
+
+    private static Result of(CausalLM model, List<int[]> sequences, int batchSize) {
+        double sum = 0;
+        long n = 0;
+        for (double[] nll : SequenceScorer.tokenNll(model, sequences, batchSize)) {
+            for (double x : nll) sum += x;
+            n += nll.length;
+        }
+        if (n == 0) throw new IllegalArgumentException("no token to score: every text is a single token");
+        return new Result(Math.exp(sum / n), sum / n, n);
+    }
+}
