@@ -33,6 +33,17 @@ final class JsonFiles {
         }
     }
 
+    /** A JSON document from a stream (e.g. a classpath resource); {@code label} names it in errors. */
+    static JsonNode read(Path label, java.io.InputStream in) {
+        try (in) {
+            JsonNode n = MAPPER.readTree(in);
+            if (n == null || n.isMissingNode()) throw TokenizerException.of(label, "file is empty", REFETCH);
+            return n;
+        } catch (IOException e) {
+            throw new TokenizerException(label + ": not valid JSON (" + e.getMessage() + "); " + REFETCH, e);
+        }
+    }
+
     /** {@code read(file)} if the file exists, else null. */
     static JsonNode readIfPresent(Path file) {
         return Files.isRegularFile(file) ? read(file) : null;

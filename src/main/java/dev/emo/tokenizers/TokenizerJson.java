@@ -23,6 +23,8 @@ final class TokenizerJson {
     final List<String[]> merges;
     final List<AddedTokens.Token> added;
     final int[] prefix, suffix;
+    /** model.type is WordPiece (BERT family) rather than BPE */
+    final boolean wordPiece;
 
     private TokenizerJson(Path file, JsonNode root) {
         this.file = file;
@@ -31,15 +33,18 @@ final class TokenizerJson {
         model = root.get("model");
         if (model == null || !model.isObject()) throw JsonFiles.bad(file, "no \"model\" object");
         String type = model.path("type").asText("BPE"); // files from old versions omit the type
-        if (!type.equals("BPE"))
-            throw TokenizerException.of(file, "model type " + type + " is not supported (only BPE)",
-                    "use a model whose tokenizer is byte-level BPE (GPT-2/OPT) or SentencePiece BPE (LLaMA)");
-        for (String f : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
-            if (!model.path(f).asText("").isEmpty())
-                throw TokenizerException.of(file, "BPE " + f + " is not supported", "use a GPT-2/OPT/LLaMA tokenizer");
+        if (!type.equals("BPE") && !type.equals("WordPiece"))
+            throw TokenizerException.of(file, "model type " + type + " is not supported (only BPE and WordPiece)",
+                    "use a model whose tokenizer is byte-level BPE (GPT-2/OPT), SentencePiece BPE (LLaMA) or BERT WordPiece");
+        wordPiece = type.equals("WordPiece");
+        if (!wordPiece) {
+            for (String f : new String[] {"continuing_subword_prefix", "end_of_word_suffix"}) {
+                if (!model.path(f).asText("").isEmpty())
+                    throw TokenizerException.of(file, "BPE " + f + " is not supported", "use a GPT-2/OPT/LLaMA tokenizer");
+            }
+            if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode() && model.path("dropout").asDouble() > 0)
+                throw TokenizerException.of(file, "BPE dropout is not supported", "set model.dropout to null");
         }
-        if (!model.path("dropout").isNull() && !model.path("dropout").isMissingNode() && model.path("dropout").asDouble() > 0)
-            throw TokenizerException.of(file, "BPE dropout is not supported", "set model.dropout to null");
         vocab = readVocab(model.get("vocab"), file);
         merges = readMerges(model.get("merges"), file);
         added = readAdded(root.get("added_tokens"), file);
@@ -51,6 +56,11 @@ final class TokenizerJson {
 
     static TokenizerJson read(Path file) {
         return new TokenizerJson(file, JsonFiles.read(file));
+    }
+
+    /** From a stream (a classpath resource); {@code label} names it in error messages. */
+    static TokenizerJson read(Path label, java.io.InputStream in) {
+        return new TokenizerJson(label, JsonFiles.read(label, in));
     }
 
     boolean flag(String field) {

@@ -59,6 +59,7 @@ public final class Tokenizers {
 
         if (Files.isRegularFile(tokJson)) {
             TokenizerJson tj = TokenizerJson.read(tokJson);
+            if (tj.wordPiece) return WordPieceTokenizer.fromTokenizerJson(tj); // BERT: its specials are all in the file
             Names names = new Names(family, tokCfg, tj.model.path("unk_token").asText(null));
             Lookup lookup = tj::idOfAny;
             SpecialTokens sp = specials(family, config, tokCfg, names, lookup, tj.prefix, tj.suffix, tj.specialAddedIds());

@@ -63,9 +63,9 @@ class TokenizerErrorsTest {
 
     @Test
     void unsupportedModelType(@TempDir Path dir) throws Exception {
-        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}}");
+        Files.writeString(dir.resolve("tokenizer.json"), "{\"model\": {\"type\": \"Unigram\", \"vocab\": []}}");
         String m = oneLineError(dir);
-        assertTrue(m.contains("WordPiece is not supported"), m);
+        assertTrue(m.contains("Unigram is not supported"), m);
     }
 
     @Test
