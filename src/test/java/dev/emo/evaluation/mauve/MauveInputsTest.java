@@ -47,6 +47,21 @@ class MauveInputsTest {
     }
 
     @Test
+    void unbalancedSidesTrainKMeansOnASubsample() {
+        JsonNode f6 = list(MauveReference.json().get("feature_cases")).stream()
+                .filter(c -> c.get("name").asText().startsWith("f6")).findFirst().orElseThrow();
+        float[][] p = MauveReference.features(f6.get("p_file").asText());
+        float[][] q = java.util.Arrays.copyOf(MauveReference.features(f6.get("q_file").asText()), 20);
+        int k = Mauve.autoBuckets(p.length, q.length);
+        assertTrue(p.length + q.length > k * FaissKMeans.MAX_POINTS_PER_CENTROID, "exercises faiss's 256·k subsample");
+        Mauve.Result r = Mauve.compute(p, q, Mauve.Options.defaults());
+        assertEquals(k, r.numBuckets());
+        assertEquals(1.0, java.util.Arrays.stream(r.pHist()).sum(), 1e-12);
+        assertTrue(r.mauve() > 0 && r.mauve() <= 1 + 1e-12, "MAUVE " + r.mauve());
+        assertEquals(r.mauve(), Mauve.compute(p, q, Mauve.Options.defaults()).mauve(), 0.0, "deterministic");
+    }
+
+    @Test
     void randomStreamsAreTheReferenceLibraries() {
         // C++11 [rand.predef]: the 10000th output of a default-seeded (5489) std::mt19937 is 4123659995
         Mt19937 mt = new Mt19937(5489);
