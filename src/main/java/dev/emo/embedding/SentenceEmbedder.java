@@ -1,11 +1,9 @@
 package dev.emo.embedding;
 
-import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import ai.onnxruntime.TensorInfo;
 import dev.emo.UserError;
 import dev.emo.tokenizers.WordPieceTokenizer;
 import org.apache.logging.log4j.LogManager;
@@ -47,46 +45,23 @@ public final class SentenceEmbedder implements AutoCloseable {
     private final boolean lowercaseInput;
     private final int positions;
     private final OrtSession session;
-    private final String output;
-    private final boolean outputIsPooled, wantsTokenTypes;
+    private final EncoderGraph graph;
     private final int dimension;
     private volatile int maxLength, batchSize = 32;
 
-    private SentenceEmbedder(String name, OrtSession session, WordPieceTokenizer tokenizer, Pooling pooling,
-                             int maxLength, int positions, boolean lowercaseInput, Object source) {
+    private SentenceEmbedder(String name, OrtSession session, EncoderGraph graph, WordPieceTokenizer tokenizer, Pooling pooling,
+                             int maxLength, int positions, boolean lowercaseInput) {
         this.name = name;
         this.session = session;
+        this.graph = graph;
         this.tokenizer = tokenizer;
         this.pooling = pooling;
         this.maxLength = maxLength;
         this.positions = positions;
         this.lowercaseInput = lowercaseInput;
-        try {
-            var inputs = session.getInputNames();
-            for (String in : inputs) {
-                if (!List.of("input_ids", "attention_mask", "token_type_ids").contains(in))
-                    throw UserError.of(source, "unexpected graph input '" + in + "'", "export a BERT-style encoder taking input_ids, attention_mask[, token_type_ids]");
-            }
-            if (!inputs.contains("input_ids") || !inputs.contains("attention_mask"))
-                throw UserError.of(source, "graph inputs " + inputs + " lack input_ids or attention_mask", "export the encoder with Optimum");
-            wantsTokenTypes = inputs.contains("token_type_ids");
-            Map<String, NodeInfo> outs = session.getOutputInfo();
-            // prefer token vectors, which we pool as configured; an export's sentence_embedding is already pooled
-            String chosen = IntStream.of(3, 2).boxed().flatMap(rank -> outs.entrySet().stream()
-                            .filter(e -> e.getValue().getInfo() instanceof TensorInfo ti && ti.getShape().length == rank)
-                            .sorted(Comparator.comparing(e -> !List.of("last_hidden_state", "token_embeddings", "sentence_embedding").contains(e.getKey())))
-                            .map(Map.Entry::getKey))
-                    .findFirst().orElseThrow(() -> UserError.of(source, "no [B,T,H] or [B,H] float output among " + outs.keySet(), "export the encoder with Optimum"));
-            output = chosen;
-            long[] shape = ((TensorInfo) outs.get(chosen).getInfo()).getShape();
-            outputIsPooled = shape.length == 2;
-            long h = shape[shape.length - 1];
-            dimension = h > 0 ? (int) h : embed(List.of(""))[0].length; // symbolic width: ask the model
-        } catch (OrtException e) {
-            throw UserError.of(source, "ONNX Runtime cannot describe the graph (" + firstLine(e) + ")", "re-export the model");
-        }
+        dimension = graph.width() > 0 ? (int) graph.width() : embed(List.of(""))[0].length; // symbolic width: ask the model
         LOG.info("sentence embedder {}: dimension {}, {} pooling{}, max length {}", name, dimension,
-                outputIsPooled ? "the export's" : pooling.name().toLowerCase(Locale.ROOT), outputIsPooled ? " (" + output + ")" : "", maxLength);
+                graph.pooled() ? "the export's" : pooling.name().toLowerCase(Locale.ROOT), graph.pooled() ? " (" + graph.output() + ")" : "", maxLength);
     }
 
     /** all-MiniLM-L6-v2 (384-d) from the classpath; no file or network access. */
@@ -98,17 +73,37 @@ public final class SentenceEmbedder implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        OrtSession s = open("classpath:" + DEFAULT_MODEL, o -> ENV.createSession(model, o));
-        return new SentenceEmbedder(DEFAULT_NAME, s, tok, Pooling.MEAN, DEFAULT_MAX_LENGTH, DEFAULT_POSITIONS, false, DEFAULT_MODEL);
+        return create(DEFAULT_NAME, "classpath:" + DEFAULT_MODEL, o -> ENV.createSession(model, o), tok, Pooling.MEAN,
+                DEFAULT_MAX_LENGTH, DEFAULT_POSITIONS, false);
     }
 
     /** A sentence-transformers ONNX export folder (see {@link EmbeddingFolder} for what is read). */
     public static SentenceEmbedder fromFolder(Path dir) {
         EmbeddingFolder f = EmbeddingFolder.read(dir);
         WordPieceTokenizer tok = WordPieceTokenizer.fromTokenizerJson(f.tokenizerJson());
-        OrtSession s = open(f.onnx(), o -> ENV.createSession(f.onnx().toString(), o));
-        return new SentenceEmbedder(dir.toAbsolutePath().normalize().getFileName().toString(), s, tok, f.pooling(),
-                f.maxLength(), f.positions(), f.lowercaseInput(), f.onnx());
+        return create(dir.toAbsolutePath().normalize().getFileName().toString(), f.onnx(), o -> ENV.createSession(f.onnx().toString(), o),
+                tok, f.pooling(), f.maxLength(), f.positions(), f.lowercaseInput());
+    }
+
+    private static SentenceEmbedder create(String name, Object source, Opener opener, WordPieceTokenizer tok, Pooling pooling,
+                                           int maxLength, int positions, boolean lowercaseInput) {
+        OrtSession s;
+        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
+            o.setIntraOpNumThreads(Math.max(1, Runtime.getRuntime().availableProcessors()));
+            s = opener.open(o);
+        } catch (OrtException e) {
+            throw UserError.of(source, "ONNX Runtime cannot load it (" + firstLine(e) + ")", "re-export the model with Optimum");
+        }
+        try {
+            return new SentenceEmbedder(name, s, EncoderGraph.of(s, source), tok, pooling, maxLength, positions, lowercaseInput);
+        } catch (RuntimeException e) {
+            try {
+                s.close();
+            } catch (OrtException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
     }
 
     /** Unit-length embeddings [texts.size(), dimension], in the order of {@code texts}. */
@@ -154,8 +149,8 @@ public final class SentenceEmbedder implements AutoCloseable {
         try {
             in.put("input_ids", OnnxTensor.createTensor(ENV, LongBuffer.wrap(inputIds), shape));
             in.put("attention_mask", OnnxTensor.createTensor(ENV, LongBuffer.wrap(mask), shape));
-            if (wantsTokenTypes) in.put("token_type_ids", OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[b * t]), shape));
-            try (OrtSession.Result r = session.run(in, java.util.Set.of(output))) {
+            if (graph.tokenTypes()) in.put("token_type_ids", OnnxTensor.createTensor(ENV, LongBuffer.wrap(new long[b * t]), shape));
+            try (OrtSession.Result r = session.run(in, java.util.Set.of(graph.output()))) {
                 OnnxTensor y = (OnnxTensor) r.get(0);
                 long[] ys = y.getInfo().getShape(); // [B, T, H] or [B, H]
                 FloatBuffer fb = y.getFloatBuffer();
@@ -163,7 +158,7 @@ public final class SentenceEmbedder implements AutoCloseable {
                 fb.get(hidden);
                 int h = (int) ys[ys.length - 1];
                 for (int row = 0; row < b; row++) {
-                    out[order[from + row]] = outputIsPooled ? Pooling.normalizeRow(hidden, row, h) : pooling.poolAndNormalize(hidden, mask, row, t, h);
+                    out[order[from + row]] = graph.pooled() ? Pooling.normalizeRow(hidden, row, h) : pooling.poolAndNormalize(hidden, mask, row, t, h);
                 }
             }
         } catch (OrtException e) {
@@ -217,15 +212,6 @@ public final class SentenceEmbedder implements AutoCloseable {
         OrtSession open(OrtSession.SessionOptions options) throws OrtException;
     }
 
-    private static OrtSession open(Object source, Opener opener) {
-        try (OrtSession.SessionOptions o = new OrtSession.SessionOptions()) {
-            o.setIntraOpNumThreads(Math.max(1, Runtime.getRuntime().availableProcessors()));
-            return opener.open(o);
-        } catch (OrtException e) {
-            throw UserError.of(source, "ONNX Runtime cannot load it (" + firstLine(e) + ")", "re-export the model with Optimum");
-        }
-    }
-
     private static InputStream stream(String resource) {
         InputStream in = SentenceEmbedder.class.getClassLoader().getResourceAsStream(resource);
         if (in == null)
@@ -242,7 +228,7 @@ public final class SentenceEmbedder implements AutoCloseable {
         }
     }
 
-    private static String firstLine(Exception e) {
+    static String firstLine(Exception e) {
         return String.valueOf(e.getMessage()).lines().findFirst().orElse("");
     }
 }
