@@ -60,7 +60,7 @@ final class EvalOptions {
     @Option(names = "--perplexity_file", description = "text for perplexity and the distribution measures (default: --data for plain-text protocols)")
     Path perplexityFile;
 
-    @Option(names = "--max_perplexity_texts", defaultValue = "200", description = "distribution measures: at most N texts (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max_perplexity_texts", defaultValue = "0", description = "perplexity and distribution measures: the first N documents of --perplexity_file (0 = all)")
     int maxPerplexityTexts;
 
     Sampling sampling() {

@@ -85,6 +85,7 @@ final class EvaluateCommand implements Callable<Integer> {
         DistributionMeasures.Result dist = null;
         if (pplFile != null) {
             List<String> docs = TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
+            if (o.maxPerplexityTexts > 0 && docs.size() > o.maxPerplexityTexts) docs = docs.subList(0, o.maxPerplexityTexts);
             ppl = Perplexity.ofCorpus(plain, tok, docs, 256, 8);
             if (o.referenceModel != null) {
                 dist = DistributionMeasures.compute(plain, Models.load(o.referenceModel).model(), tok, docs, o.maxPerplexityTexts);

@@ -38,8 +38,8 @@ public record EvaluationReport(String model, String protocol, String data, int e
 
     public void write(Path file) {
         try {
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
-                    .configure(com.fasterxml.jackson.core.JsonGenerator.Feature.WRITE_NAN_AS_STRINGS, true).writeValue(file.toFile(), this);
+            // NaN (no oracle) is written as the string "NaN", which read() accepts back
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(file.toFile(), this);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -4,6 +4,7 @@ import dev.emo.models.CausalLM;
 import dev.emo.tokenizers.Tokenizer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 
 import java.util.Arrays;
 import java.util.Comparator;
@@ -60,7 +61,8 @@ public final class ModelFeaturizer implements Featurizer {
             INDArray hidden = model.hiddenStates(Nd4j.createFromArray(flat).reshape(b, t), Nd4j.createFromArray(mask).reshape(b, t));
             for (int r = 0; r < b; r++) {
                 int i = order[start + r];
-                out[i] = hidden.getRow(r).getRow(ids[i].length - 1).toFloatVector();   // [d'] at the last real token
+                out[i] = hidden.get(NDArrayIndex.point(r), NDArrayIndex.point(ids[i].length - 1), NDArrayIndex.all())
+                        .toFloatVector();                                                 // [d'] at the last real token
             }
         }
         return out;

@@ -23,7 +23,7 @@ class EvaluateCompareTest {
         Path ptb = SharedData.data().resolve("ptb").resolve("ptb.test.txt");
         Assumptions.assumeTrue(Files.isRegularFile(ptb), SharedData.missingMessage("data/ptb/ptb.test.txt"));
         CliRun r = CliRun.of("evaluate", "--model", model.toString(), "--data", ptb.toString(), "--protocol", "ptb",
-                "--limit", "24", "--rounds", "2", "--new_tokens", "12", "--featurizer", "self", "--oracle_model", model.toString(),
+                "--limit", "24", "--rounds", "2", "--new_tokens", "12", "--featurizer", "self", "--oracle_model", model.toString(), "--max_perplexity_texts", "200",
                 "--output_dir", out.toString());
         assertEquals(0, r.code(), r.err());
         JsonNode rep = new ObjectMapper().readTree(out.resolve("evaluation.json").toFile());
@@ -47,7 +47,7 @@ class EvaluateCompareTest {
     void compareTrainsEachObjectiveAndWritesTableAndPlots(@TempDir Path out) throws Exception {
         Fixtures.model("stories260k");
         CliRun r = CliRun.of("compare", "--objectives", "mle,emo", "--seeds", "1", "--output_dir", out.toString(),
-                "--limit", "12", "--rounds", "2", "--new_tokens", "8", "--featurizer", "self",
+                "--limit", "12", "--rounds", "2", "--new_tokens", "8", "--featurizer", "self", "--max_perplexity_texts", "100",
                 "--max_steps", "2", "--max_train_samples", "16", "--max_eval_samples", "4", "--eval_steps", "1");
         assertEquals(0, r.code(), r.err());
         List<String> csv = Files.readAllLines(out.resolve("compare.csv"));
