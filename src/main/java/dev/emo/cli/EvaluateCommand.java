@@ -73,9 +73,9 @@ final class EvaluateCommand implements Callable<Integer> {
 
         var settings = new OpenEndedEvaluation.Settings(o.rounds, o.newTokens, o.sampling(), o.seed, o.batchSize,
                 Mauve.Options.defaults().withSeed(o.mauveSeed));
-        Progress bar = new Progress(o.rounds, 0);
+        Progress bar = new Progress(o.rounds, 0);     // rounds done; each round logs its sampling tokens/s
         List<OpenEndedEvaluation.Round> rounds = new OpenEndedEvaluation(cached, tok, featurizer, oracle, oracleTok)
-                .run(examples, settings, (done, total) -> bar.update(done, Double.NaN));
+                .run(examples, settings, (done, total) -> bar.update(done, "rounds "));
         bar.done();
         if (shared == null) featurizer.close();
 

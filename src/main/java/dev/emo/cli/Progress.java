@@ -17,6 +17,11 @@ final class Progress {
     }
 
     void update(long step, double loss) {
+        update(step, String.format("loss %.4f ", loss));
+    }
+
+    /** detail: a short status such as "loss 3.21 " (may be empty). */
+    void update(long step, String detail) {
         if (!tty) return;
         long now = System.nanoTime();
         if (first < 0) {
@@ -27,8 +32,9 @@ final class Progress {
         double rate = step > firstStep ? (step - firstStep) / secs : 0;
         long eta = rate > 0 ? (long) ((total - step) / rate) : -1;
         int width = 30, filled = (int) (width * step / Math.max(1, total));
-        System.err.printf("\r[%s%s] %d/%d loss %.4f %.0f tok/s ETA %s   ", "=".repeat(filled), " ".repeat(width - filled), step, total,
-                loss, rate * tokensPerStep, eta < 0 ? "?" : String.format("%d:%02d", eta / 60, eta % 60));
+        String speed = tokensPerStep > 0 ? String.format("%.0f tok/s ", rate * tokensPerStep) : "";
+        System.err.printf("\r[%s%s] %d/%d %s%sETA %s   ", "=".repeat(filled), " ".repeat(width - filled), step, total,
+                detail, speed, eta < 0 ? "?" : String.format("%d:%02d", eta / 60, eta % 60));
     }
 
     void done() {
