@@ -74,6 +74,12 @@ final class IclCommand implements Callable<Integer> {
     public Integer call() {
         long t0 = System.nanoTime();
         validate();
+        if (outputDir == null) outputDir = Path.of("runs", "icl-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        try { // now, so an unwritable folder fails before the run rather than after it
+            Files.createDirectories(outputDir);
+        } catch (IOException e) {
+            throw UserError.of(outputDir, "cannot be created (" + e + ")", "pass a writable --output_dir");
+        }
         Path data = dataDir != null ? dataDir : SharedData.data();
         Map<String, List<Tasks.Item>> items = items(data);
 
@@ -92,12 +98,6 @@ final class IclCommand implements Callable<Integer> {
             byModel.put(label, results);
         }
 
-        if (outputDir == null) outputDir = Path.of("runs", "icl-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        try {
-            Files.createDirectories(outputDir);
-        } catch (IOException e) {
-            throw UserError.of(outputDir, "cannot be created (" + e + ")", "pass a writable --output_dir");
-        }
         IclReport.writeCsv(outputDir.resolve(IclReport.CSV_FILE), byModel);
         IclReport.writeChart(outputDir.resolve(IclReport.PNG_FILE), byModel);
         System.out.printf("in-context learning accuracy (%%): %s retrieval, %d demonstrations (MMLU 5 fixed), seed %d%s%n", retriever, shots, seed,
