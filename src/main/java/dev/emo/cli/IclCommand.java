@@ -71,9 +71,15 @@ final class IclCommand implements Callable<Integer> {
     }
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         long t0 = System.nanoTime();
         validate();
+        if (outputDir == null) outputDir = Path.of("runs", "icl-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        try { // now, so an unwritable folder fails before the run rather than after it
+            Files.createDirectories(outputDir);
+        } catch (IOException e) {
+            throw UserError.of(outputDir, "cannot be created (" + e + ")", "pass a writable --output_dir");
+        }
         Path data = dataDir != null ? dataDir : SharedData.data();
         Map<String, List<Tasks.Item>> items = items(data);
 
@@ -92,8 +98,6 @@ final class IclCommand implements Callable<Integer> {
             byModel.put(label, results);
         }
 
-        if (outputDir == null) outputDir = Path.of("runs", "icl-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Files.createDirectories(outputDir);
         IclReport.writeCsv(outputDir.resolve(IclReport.CSV_FILE), byModel);
         IclReport.writeChart(outputDir.resolve(IclReport.PNG_FILE), byModel);
         System.out.printf("in-context learning accuracy (%%): %s retrieval, %d demonstrations (MMLU 5 fixed), seed %d%s%n", retriever, shots, seed,
@@ -124,7 +128,7 @@ final class IclCommand implements Callable<Integer> {
         TextEmbedder embedder = null;
         try {
             for (String task : tasks) {
-                if (embedder == null && Tasks.usesRetrieval(task)) {
+                if (embedder == null && shots > 0 && Tasks.usesRetrieval(task)) {
                     embedder = retriever.equals("tfidf") ? new HashedTfIdfEmbedder() : denseEmbedder.apply(embedderDir);
                 }
                 long t = System.nanoTime();

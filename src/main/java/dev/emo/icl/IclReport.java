@@ -25,7 +25,7 @@ import java.util.Map;
 public final class IclReport {
     public static final String CSV_FILE = "icl_accuracy.csv";
     public static final String PNG_FILE = "icl_accuracy.png";
-    static final List<String> CSV_HEADER = List.of("model", "task", "n", "correct", "accuracy", "random_baseline",
+    public static final List<String> CSV_HEADER = List.of("model", "task", "n", "correct", "accuracy", "random_baseline",
             "mean_demonstrations", "truncated_inputs", "seconds");
 
     private IclReport() {}

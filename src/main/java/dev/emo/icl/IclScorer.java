@@ -68,22 +68,26 @@ public final class IclScorer {
         return new Result(task, items.size(), correct, items.isEmpty() ? 0 : (double) demos / items.size(), truncated, secs);
     }
 
-    /** The label with the lowest score for each fitted item. */
+    /** The label with the lowest score for each fitted item (ties: the lower label). */
     public int[] predict(List<Prompts> items) {
+        double[][] scores = scores(items);
+        int[] out = new int[items.size()];
+        for (int i = 0; i < out.length; i++) {
+            for (int label = 1; label < scores[i].length; label++) if (scores[i][label] < scores[i][out[i]]) out[i] = label;
+        }
+        return out;
+    }
+
+    /** [item][label] scores, all items' prompts scored in one batched pass. */
+    public double[][] scores(List<Prompts> items) {
         List<int[]> sequences = new ArrayList<>();
         for (Prompts p : items) sequences.addAll(Arrays.asList(p.ids()));
         double[][] nll = SequenceScorer.tokenNll(model, sequences, batchSize);
-        int[] out = new int[items.size()];
+        double[][] out = new double[items.size()][];
         int s = 0;
-        for (int i = 0; i < items.size(); i++) {
-            double best = Double.POSITIVE_INFINITY;
-            for (int label = 0; label < items.get(i).ids().length; label++, s++) {
-                double score = score(nll[s], sequences.get(s).length);
-                if (score < best) {
-                    best = score;
-                    out[i] = label;
-                }
-            }
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new double[items.get(i).ids().length];
+            for (int label = 0; label < out[i].length; label++, s++) out[i][label] = score(nll[s], sequences.get(s).length);
         }
         return out;
     }

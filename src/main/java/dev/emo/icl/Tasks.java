@@ -72,8 +72,8 @@ public final class Tasks {
         Datasets.Split split = load(task, data, seed);
         List<Example> test = Datasets.shuffled(split.test(), seed);
         if (limit > 0 && limit < test.size()) test = test.subList(0, limit);
-        int[][] near = Retriever.neighbours(embedder, split.pool().stream().map(Example::text).toList(),
-                test.stream().map(Example::text).toList(), shots);
+        int[][] near = shots == 0 ? new int[test.size()][0] // zero-shot: nothing to retrieve, no embedder needed
+                : Retriever.neighbours(embedder, split.pool().stream().map(Example::text).toList(), test.stream().map(Example::text).toList(), shots);
         Template template = Template.classification(task);
         List<Item> items = new ArrayList<>(test.size());
         for (int i = 0; i < test.size(); i++) {
