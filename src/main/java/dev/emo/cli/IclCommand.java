@@ -1,5 +1,7 @@
 package dev.emo.cli;
 
+import dev.emo.embedding.SentenceEmbedder;
+
 import dev.emo.SharedData;
 import dev.emo.UserError;
 import dev.emo.icl.HashedTfIdfEmbedder;
@@ -67,7 +69,18 @@ final class IclCommand implements Callable<Integer> {
 
     /** all-MiniLM-L6-v2 from its Maven Central artifact, or any sentence-transformers ONNX export folder. */
     static TextEmbedder sentenceEmbedder(Path folder) {
-        throw UserError.of(folder == null ? "all-MiniLM-L6-v2" : folder, "the sentence embedder is not available in this build", "pass --retriever tfidf"); // WIRE: SentenceEmbedder
+        SentenceEmbedder e = folder == null ? SentenceEmbedder.defaultModel() : SentenceEmbedder.fromFolder(folder);
+        return new TextEmbedder() {
+            @Override
+            public float[][] embed(List<String> texts) {
+                return e.embed(texts);
+            }
+
+            @Override
+            public void close() {
+                e.close();
+            }
+        };
     }
 
     @Override

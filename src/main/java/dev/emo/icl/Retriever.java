@@ -1,12 +1,15 @@
 package dev.emo.icl;
 
+import dev.emo.embedding.NearestNeighbours;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 
 /**
  * OpenICL's TopkRetriever: for each test input, the k pool examples whose embeddings have the
- * highest cosine similarity to it, most similar first (ties: lower pool index first).
+ * highest cosine similarity to it, most similar first (ties: lower pool index first). Rows are
+ * scaled to unit length, then ranked by {@link NearestNeighbours}.
  */
 public final class Retriever {
     private Retriever() {}
@@ -22,38 +25,27 @@ public final class Retriever {
         if (rows.length != all.size()) {
             throw new IllegalStateException("embedder returned " + rows.length + " rows for " + all.size() + " texts");
         }
+        for (int i = 0; i < rows.length; i++) rows[i] = unit(rows[i]);    // cosine = dot product of unit rows
         float[][] poolRows = Arrays.copyOf(rows, pool.size());
-        int[][] out = new int[queries.size()][];
-        for (int q = 0; q < queries.size(); q++) out[q] = topK(poolRows, rows[pool.size() + q], k);
-        return out;
+        float[][] queryRows = Arrays.copyOfRange(rows, pool.size(), rows.length);
+        return NearestNeighbours.topK(poolRows, queryRows, k);
     }
 
     /** Indices of the min(k, pool) rows most cosine-similar to {@code query}, most similar first. */
     public static int[] topK(float[][] pool, float[] query, int k) {
-        int n = Math.min(k, pool.length);
-        int[] best = new int[n];
-        double[] score = new double[n];
-        Arrays.fill(score, Double.NEGATIVE_INFINITY);
-        double qq = dot(query, query);
-        for (int i = 0; i < pool.length; i++) {
-            double pp = dot(pool[i], pool[i]);
-            double cos = pp == 0 || qq == 0 ? 0 : dot(pool[i], query) / Math.sqrt(pp * qq);
-            // insert before the first strictly lower score: an equal score stays behind the earlier index
-            int at = n;
-            while (at > 0 && cos > score[at - 1]) at--;
-            if (at == n) continue;
-            System.arraycopy(score, at, score, at + 1, n - at - 1);
-            System.arraycopy(best, at, best, at + 1, n - at - 1);
-            score[at] = cos;
-            best[at] = i;
-        }
-        return best;
+        float[][] unitPool = new float[pool.length][];
+        for (int i = 0; i < pool.length; i++) unitPool[i] = unit(pool[i]);
+        return NearestNeighbours.topK(unitPool, unit(query), k);
     }
 
-    private static double dot(float[] a, float[] b) {
-        if (a.length != b.length) throw new IllegalArgumentException("embedding widths differ: " + a.length + " vs " + b.length);
-        double s = 0;
-        for (int i = 0; i < a.length; i++) s += (double) a[i] * b[i];
-        return s;
+    /** The row scaled to unit length; a zero row stays zero (similarity 0 to everything). */
+    private static float[] unit(float[] x) {
+        double ss = 0;
+        for (float v : x) ss += (double) v * v;
+        if (ss == 0) return x.clone();
+        float[] out = new float[x.length];
+        double inv = 1 / Math.sqrt(ss);
+        for (int i = 0; i < x.length; i++) out[i] = (float) (x[i] * inv);
+        return out;
     }
 }
