@@ -8,7 +8,7 @@ import dev.emo.icl.HashedTfIdfEmbedder;
 import dev.emo.icl.IclReport;
 import dev.emo.icl.IclScorer;
 import dev.emo.icl.Tasks;
-import dev.emo.icl.TextEmbedder;
+import dev.emo.embedding.TextEmbedder;
 import dev.emo.models.ModelConfig;
 import dev.emo.models.Models;
 import dev.emo.tokenizers.Tokenizer;
@@ -47,7 +47,7 @@ final class IclCommand implements Callable<Integer> {
     String retriever;
     @Option(names = "--embedder", description = "sentence-transformers ONNX export folder for --retriever dense (default: all-MiniLM-L6-v2)")
     Path embedderDir;
-    @Option(names = "--batch_size", defaultValue = "8", description = "sequences per forward pass (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch_size", defaultValue = "8", description = "test inputs per forward pass, each with all its label continuations (default: ${DEFAULT-VALUE})")
     int batchSize;
     @Option(names = "--seed", defaultValue = "42", description = "splits of CR/RT/Subj/AG News and the order of test items (default: ${DEFAULT-VALUE})")
     long seed;
@@ -69,18 +69,7 @@ final class IclCommand implements Callable<Integer> {
 
     /** all-MiniLM-L6-v2 from its Maven Central artifact, or any sentence-transformers ONNX export folder. */
     static TextEmbedder sentenceEmbedder(Path folder) {
-        SentenceEmbedder e = folder == null ? SentenceEmbedder.defaultModel() : SentenceEmbedder.fromFolder(folder);
-        return new TextEmbedder() {
-            @Override
-            public float[][] embed(List<String> texts) {
-                return e.embed(texts);
-            }
-
-            @Override
-            public void close() {
-                e.close();
-            }
-        };
+        return folder == null ? SentenceEmbedder.defaultModel() : SentenceEmbedder.fromFolder(folder);
     }
 
     @Override
@@ -99,7 +88,7 @@ final class IclCommand implements Callable<Integer> {
         Map<String, List<IclScorer.Result>> byModel = new LinkedHashMap<>();
         for (Path dir : models) {
             String label = modelLabel(dir);
-            IclScorer scorer = new IclScorer(Models.load(dir).model(), Tokenizer.load(dir), batchSize);
+            IclScorer scorer = new IclScorer(Models.withKvCache(Models.load(dir).model()), Tokenizer.load(dir), batchSize);
             List<IclScorer.Result> results = new ArrayList<>();
             for (String task : tasks) {
                 IclScorer.Result r = scorer.evaluate(task, items.get(task));

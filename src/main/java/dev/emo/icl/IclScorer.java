@@ -2,6 +2,7 @@ package dev.emo.icl;
 
 import dev.emo.UserError;
 import dev.emo.evaluation.SequenceScorer;
+import dev.emo.evaluation.SharedPrefixScorer;
 import dev.emo.models.CausalLM;
 import dev.emo.tokenizers.Tokenizer;
 import org.apache.logging.log4j.LogManager;
@@ -78,11 +79,17 @@ public final class IclScorer {
         return out;
     }
 
-    /** [item][label] scores, all items' prompts scored in one batched pass. */
+    /**
+     * [item][label] scores. With a KV-cache graph the prompt the labels share is run once per item
+     * and only each label's own tokens after it ({@link SharedPrefixScorer}); otherwise every label's
+     * prompt is scored whole, all in batches.
+     */
     public double[][] scores(List<Prompts> items) {
         List<int[]> sequences = new ArrayList<>();
         for (Prompts p : items) sequences.addAll(Arrays.asList(p.ids()));
-        double[][] nll = SequenceScorer.tokenNll(model, sequences, batchSize);
+        double[][] nll = model.hasKvCache()
+                ? SharedPrefixScorer.tokenNll(model, items.stream().map(Prompts::ids).toList(), batchSize)
+                : SequenceScorer.tokenNll(model, sequences, batchSize);
         double[][] out = new double[items.size()][];
         int s = 0;
         for (int i = 0; i < out.length; i++) {

@@ -1,5 +1,7 @@
 package dev.emo.icl;
 
+import dev.emo.embedding.TextEmbedder;
+
 import dev.emo.embedding.NearestNeighbours;
 
 import java.util.ArrayList;

@@ -2,7 +2,7 @@ package dev.emo.cli;
 
 import dev.emo.Fixtures;
 import dev.emo.icl.IclReport;
-import dev.emo.icl.TextEmbedder;
+import dev.emo.embedding.TextEmbedder;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;

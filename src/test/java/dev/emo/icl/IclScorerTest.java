@@ -40,8 +40,13 @@ class IclScorerTest {
 
     @Test
     void picksTheLabelWithTheLowestDirectlyComputedLossOnStories260k() {
+        check(stories);                                   // every label's prompt scored whole
+        check(Models.withKvCache(stories));               // the labels' shared prefix scored once
+    }
+
+    private static void check(CausalLM scoringModel) {
         CausalLM model = stories;
-        IclScorer scorer = new IclScorer(model, storiesTok, 8);
+        IclScorer scorer = new IclScorer(scoringModel, storiesTok, 8);
         List<Tasks.Item> items = new ArrayList<>(items("sst2", 1));
         items.addAll(items("trec", 1));
         List<IclScorer.Prompts> prompts = items.stream().map(scorer::fit).toList();
@@ -60,7 +65,8 @@ class IclScorerTest {
             for (int label = 1; label < direct.length; label++) if (direct[label] < direct[argmin]) argmin = label;
             assertEquals(argmin, predicted[i], "item " + i + ": direct losses " + Arrays.toString(direct));
         }
-        System.out.printf("[icl] max |scorer − direct| per-label loss: %.2e%n", worst);
+        System.out.printf("[icl] max |scorer − direct| per-label loss (%s): %.2e%n",
+                scoringModel.hasKvCache() ? "shared prefix, KV cache" : "whole prompts", worst);
         assertEquals(0, worst, 1e-5);
     }
 

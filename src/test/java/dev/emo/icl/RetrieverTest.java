@@ -1,5 +1,7 @@
 package dev.emo.icl;
 
+import dev.emo.embedding.TextEmbedder;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;

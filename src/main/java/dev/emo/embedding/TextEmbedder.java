@@ -1,10 +1,10 @@
-package dev.emo.icl;
+package dev.emo.embedding;
 
 import java.util.List;
 
 /**
- * Texts to embedding rows (one per text, same width) for the retriever. The default is a dense
- * sentence embedder (all-MiniLM-L6-v2 through ONNX Runtime); tests pass a fake.
+ * Texts to embedding rows (one per text, same width): the ICL retriever's and MAUVE's sentence
+ * features. {@link SentenceEmbedder} is the dense one; ICL has a TF-IDF stand-in; tests pass fakes.
  */
 @FunctionalInterface
 public interface TextEmbedder extends AutoCloseable {
