@@ -43,7 +43,7 @@ public final class GenerationBenchmark {
         new Generator(cached).generate(prompts, new Generator.Options(2, Sampling.ANCESTRAL, 1, -1, batch)); // warm-up
         System.gc();
         double withCache = time(() -> new Generator(cached).generate(prompts, o));
-        long peak = Rss.currentMb();
+        long peak = Rss.currentMb();     // sampled after each run, not a true peak
         System.gc();
         double without = time(() -> new Generator(plain).generate(prompts, o));
         peak = Math.max(peak, Rss.currentMb());

@@ -1,9 +1,10 @@
 package dev.emo.cli;
 
 import dev.emo.UserError;
+import dev.emo.training.FineTuner;
 import dev.emo.evaluation.Charts;
 import dev.emo.evaluation.EvaluationReport;
-import dev.emo.evaluation.Featurizer;
+import dev.emo.embedding.TextEmbedder;
 import dev.emo.evaluation.Featurizers;
 import dev.emo.evaluation.OpenEndedEvaluation.Summary;
 import org.apache.commons.csv.CSVFormat;
@@ -29,9 +30,9 @@ import java.util.concurrent.Callable;
 /**
  * Fine-tunes one model with several objectives × seeds (through {@code finetune}, one run folder
  * each) or takes existing run folders, evaluates every run's best model with {@code evaluate}'s
- * protocol, and writes a Table-1-style summary (console, CSV) and PNG plots. A run whose folder
- * already holds {@code best/} and {@code eval/evaluation.json} is not redone, so an interrupted
- * comparison resumes where it stopped.
+ * protocol, and writes a Table-1-style summary (console, CSV) and PNG plots. A finished run is not
+ * retrained, an interrupted one resumes from its latest checkpoint, and an evaluation made with the
+ * same settings is reused, so an interrupted comparison continues where it stopped.
  */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
         description = "Fine-tune with several objectives and seeds (or take --runs), evaluate each, and write a "
@@ -57,18 +58,25 @@ final class CompareCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (outputDir == null) outputDir = Path.of("runs", "compare-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        eval.validate();
+        if (runs != null && !finetuneArgs.isEmpty()) {
+            throw UserError.of("compare", "options " + finetuneArgs + " are neither compare's nor used with --runs", "check their spelling (./run.sh compare --help)");
+        }
+        if (runs != null) runs.forEach(RunInfo::objective);      // each must be a finished run, before any work
+        if (outputDir == null) outputDir = Main.defaultOutputDir("compare");
         Files.createDirectories(outputDir);
-        List<Path> runDirs = runs != null ? runs : train();
-        Featurizer shared = eval.featurizer.equals("self") ? null
+        TextEmbedder shared = eval.featurizer.equals("self") ? null
                 : Featurizers.create(eval.featurizer, null, null, null, eval.maxTextLength, eval.batchSize);
+        List<Path> runDirs = runs != null ? runs : train();
         Map<String, List<EvaluationReport>> byObjective = new LinkedHashMap<>();
         Map<String, List<Path>> runsByObjective = new LinkedHashMap<>();
         for (Path run : runDirs) {
             String objective = RunInfo.objective(run);
             Path report = run.resolve("eval").resolve("evaluation.json");
-            EvaluationReport r = Files.isRegularFile(report) ? EvaluationReport.read(report)
-                    : EvaluateCommand.evaluate(run.resolve("best"), eval, run.resolve("eval"), shared);
+            EvaluationReport r = Files.isRegularFile(report) ? EvaluationReport.read(report) : null;
+            if (r == null || !eval.settingsKey().equals(r.settings())) {
+                r = EvaluateCommand.evaluate(run.resolve("best"), eval, run.resolve("eval"), shared);
+            }
             byObjective.computeIfAbsent(objective, k -> new ArrayList<>()).add(r);
             runsByObjective.computeIfAbsent(objective, k -> new ArrayList<>()).add(run);
         }
@@ -81,16 +89,20 @@ final class CompareCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** One finetune run per objective × seed, reusing a run that already finished. */
+    /**
+     * One finetune run per objective × seed: a finished run is reused, an interrupted one resumed from
+     * its latest checkpoint, anything else started afresh.
+     */
     private List<Path> train() {
         List<Path> dirs = new ArrayList<>();
         for (String objective : objectives) {
             for (long seed : seeds) {
                 Path dir = outputDir.resolve(objective + "-seed" + seed);
                 dirs.add(dir);
-                if (Files.isDirectory(dir.resolve("best")) && Files.isRegularFile(dir.resolve("run.json"))) continue;
+                if (RunInfo.finished(dir)) continue;
                 List<String> args = new ArrayList<>(List.of("finetune", "--objective", objective, "--seed", Long.toString(seed),
-                        "--output_dir", dir.toString(), "--overwrite_output_dir"));
+                        "--output_dir", dir.toString()));
+                args.addAll(RunInfo.hasCheckpoint(dir) ? List.of("--resume_from_checkpoint", "latest") : List.of("--overwrite_output_dir"));
                 args.addAll(finetuneArgs);
                 int rc = Main.execute(args.toArray(new String[0]));
                 if (rc != 0) throw new UserError("compare: finetune " + String.join(" ", args.subList(1, args.size())) + " failed (exit " + rc + ")");
@@ -177,12 +189,33 @@ final class CompareCommand implements Callable<Integer> {
         private RunInfo() {}
 
         static String objective(Path run) {
-            Path json = run.resolve("run.json");
-            if (!Files.isRegularFile(json) || !Files.isDirectory(run.resolve("best"))) {
-                throw UserError.of(run, "is not a finished finetune run (no run.json or best/)", "pass folders written by ./run.sh finetune");
+            if (!finished(run)) {
+                throw UserError.of(run, "is not a finished finetune run (run.json without \"finished\", or no best/)",
+                        "pass folders of completed ./run.sh finetune runs, or resume them with --resume_from_checkpoint latest");
             }
+            return runJson(run).path("settings").path("objective").asText("?");
+        }
+
+        /** finetune writes "finished" into run.json after its last evaluation and export. */
+        static boolean finished(Path run) {
+            return Files.isRegularFile(run.resolve("run.json")) && Files.isDirectory(run.resolve("best"))
+                    && runJson(run).has("finished");
+        }
+
+        static boolean hasCheckpoint(Path run) {
+            if (!Files.isDirectory(run)) return false;
             try {
-                return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile()).path("settings").path("objective").asText("?");
+                FineTuner.latestCheckpoint(run);
+                return true;
+            } catch (UserError none) {
+                return false;
+            }
+        }
+
+        private static com.fasterxml.jackson.databind.JsonNode runJson(Path run) {
+            Path json = run.resolve("run.json");
+            try {
+                return new com.fasterxml.jackson.databind.ObjectMapper().readTree(json.toFile());
             } catch (IOException e) {
                 throw UserError.of(json, "cannot be read (" + e.getMessage() + ")", "re-run the finetune");
             }

@@ -5,7 +5,7 @@ import dev.emo.UserError;
 import dev.emo.data.TextFiles;
 import dev.emo.evaluation.DistributionMeasures;
 import dev.emo.evaluation.EvaluationReport;
-import dev.emo.evaluation.Featurizer;
+import dev.emo.embedding.TextEmbedder;
 import dev.emo.evaluation.Featurizers;
 import dev.emo.evaluation.OpenEndedEvaluation;
 import dev.emo.evaluation.OpenEndedProtocol;
@@ -46,7 +46,7 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (outputDir == null) outputDir = Path.of("runs", "evaluate-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (outputDir == null) outputDir = Main.defaultOutputDir("evaluate");
         EvaluationReport r = evaluate(model, opts, outputDir, null);
         printTable(List.of(r));
         System.out.println("report: " + outputDir.resolve("evaluation.json"));
@@ -55,52 +55,52 @@ final class EvaluateCommand implements Callable<Integer> {
 
     /**
      * Evaluates one model folder into outDir (evaluation.json, generations.jsonl); a given featurizer
-     * is used as is (and not closed), else one is built from the options.
+     * is used as is (and not closed), else one is built from the options. Inputs are read and checked
+     * before the first token is sampled.
      */
-    static EvaluationReport evaluate(Path modelDir, EvalOptions o, Path outDir, Featurizer shared) {
+    static EvaluationReport evaluate(Path modelDir, EvalOptions o, Path outDir, TextEmbedder shared) {
+        o.validate();
         OpenEndedProtocol protocol = OpenEndedProtocol.named(o.protocol);
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit);
         long t0 = System.nanoTime();
-        CausalLM plain = Models.load(modelDir).model();
-        CausalLM cached = Models.withKvCache(plain);
+        CausalLM model = Models.load(modelDir, true).model();   // the KV-cache graph also serves plain passes
         Tokenizer tok = Tokenizer.load(modelDir);
-        Featurizer featurizer = shared != null ? shared
-                : Featurizers.create(o.featurizer, plain, tok, modelDir.getFileName().toString(), o.maxTextLength, o.batchSize);
+        Path pplFile = o.perplexityFile();
+        List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
+        if (pplDocs != null && o.maxPerplexityTexts > 0 && pplDocs.size() > o.maxPerplexityTexts) pplDocs = pplDocs.subList(0, o.maxPerplexityTexts);
+        List<int[]> pplBlocks = pplDocs == null ? null : Perplexity.blocks(model, tok, pplDocs, PERPLEXITY_BLOCK);
+        if (pplBlocks != null && pplBlocks.isEmpty()) {
+            throw UserError.of(pplFile, "holds less than one " + PERPLEXITY_BLOCK + "-token block", "pass a longer --perplexity_file or a larger --max_perplexity_texts");
+        }
         CausalLM oracle = o.oracleModel == null ? null : Models.load(o.oracleModel).model();
         Tokenizer oracleTok = o.oracleModel == null ? null : Tokenizer.load(o.oracleModel);
+        CausalLM reference = o.referenceModel == null ? null : Models.load(o.referenceModel).model();
+        TextEmbedder featurizer = shared != null ? shared
+                : Featurizers.create(o.featurizer, model, tok, modelDir.getFileName().toString(), o.maxTextLength, o.batchSize);
         System.err.printf("evaluating %s: %d %s examples, %d round(s) of %d tokens each, MAUVE features: %s%n",
                 modelDir, examples.size(), protocol.name(), o.rounds, o.newTokens, featurizer.name());
 
         var settings = new OpenEndedEvaluation.Settings(o.rounds, o.newTokens, o.sampling(), o.seed, o.batchSize,
                 Mauve.Options.defaults().withSeed(o.mauveSeed));
         Progress bar = new Progress(o.rounds, 0);     // rounds done; each round logs its sampling tokens/s
-        List<OpenEndedEvaluation.Round> rounds = new OpenEndedEvaluation(cached, tok, featurizer, oracle, oracleTok)
+        List<OpenEndedEvaluation.Round> rounds = new OpenEndedEvaluation(model, tok, featurizer, oracle, oracleTok)
                 .run(examples, settings, (done, total) -> bar.update(done, "rounds "));
         bar.done();
         if (shared == null) featurizer.close();
 
-        Path pplFile = o.perplexityFile != null ? o.perplexityFile
-                : protocol.source() == OpenEndedProtocol.LineSource.AG_NEWS_CSV ? null : o.data();
-        Perplexity.Result ppl = null;
-        DistributionMeasures.Result dist = null;
-        if (pplFile != null) {
-            List<String> docs = TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
-            if (o.maxPerplexityTexts > 0 && docs.size() > o.maxPerplexityTexts) docs = docs.subList(0, o.maxPerplexityTexts);
-            ppl = Perplexity.ofCorpus(plain, tok, docs, 256, 8);
-            if (o.referenceModel != null) {
-                dist = DistributionMeasures.compute(plain, Models.load(o.referenceModel).model(), tok, docs, o.maxPerplexityTexts);
-            }
-        } else if (o.referenceModel != null) {
-            throw new UserError("--reference_model needs --perplexity_file: the " + protocol.name() + " data is not plain text");
-        }
+        Perplexity.Result ppl = pplBlocks == null ? null : Perplexity.of(model, pplBlocks, 8);
+        DistributionMeasures.Result dist = reference == null ? null : DistributionMeasures.compute(model, reference, tok, pplDocs);
         double secs = (System.nanoTime() - t0) / 1e9;
-        EvaluationReport report = EvaluationReport.of(modelDir.toString(), protocol.name(), o.data().toString(), examples.size(),
-                featurizer.name(), o.sampling().toString(), rounds, ppl, dist, secs);
+        EvaluationReport report = EvaluationReport.of(modelDir.toString(), o.settingsKey(), protocol.name(), o.data().toString(),
+                examples.size(), featurizer.name(), o.sampling().toString(), rounds, ppl, dist, secs);
         write(outDir, report, examples, rounds);
         return report;
     }
 
-    /** Both files go to a .tmp folder first, so an interrupted evaluation leaves no half-written report. */
+    /** Tokens per block for the test-file perplexity (the paper's block size). */
+    static final int PERPLEXITY_BLOCK = 256;
+
+    /** Both files are written as .tmp files and renamed, so an interrupted evaluation leaves no half-written report. */
     private static void write(Path outDir, EvaluationReport report, List<OpenEndedProtocol.Example> examples,
                               List<OpenEndedEvaluation.Round> rounds) {
         try {
@@ -123,7 +123,7 @@ final class EvaluateCommand implements Callable<Integer> {
             }
             Files.move(tmpGen, outDir.resolve("generations.jsonl"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
             Files.move(tmpReport, outDir.resolve("evaluation.json"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
+        } catch (IOException | java.io.UncheckedIOException e) {
             throw UserError.of(outDir, "cannot write the evaluation (" + e.getMessage() + ")", "check the folder's permissions and free space");
         }
     }

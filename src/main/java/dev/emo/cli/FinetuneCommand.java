@@ -141,7 +141,7 @@ final class FinetuneCommand implements Callable<Integer> {
         Blocks.Examples test = testFile == null ? null
                 : limit(examples(docs(testFile, tok, cache), tok, () -> noExample(testFile)), maxEvalSamples);
 
-        if (outputDir == null) outputDir = Path.of("runs", "finetune-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (outputDir == null) outputDir = Main.defaultOutputDir("finetune");
         boolean resuming = resume != null;
         RunFolder run = RunFolder.create(outputDir, overwrite, resuming);
         TrainingArgs args = new TrainingArgs(learningRate, weightDecay, beta1, beta2, eps, warmupRatio, warmupSteps, trainBatch, evalBatch,
@@ -196,11 +196,17 @@ final class FinetuneCommand implements Callable<Integer> {
         System.out.printf("%-26s %12s %12.1f%n", "training time (s)", "", secs);
         System.out.printf("%-26s %12s %12.1f%n", "training tokens/s", "", (tuner.step()) * (double) trainBatch * accum * blockSize / secs);
         System.out.printf("best model (step %d): %s%n", tuner.bestStep(), outputDir.resolve("best"));
+        if (resuming) {                        // keep the original run's record, add how it ended
+            @SuppressWarnings("unchecked")
+            Map<String, Object> original = new com.fasterxml.jackson.databind.ObjectMapper().readValue(outputDir.resolve("run.json").toFile(), Map.class);
+            original.put("resumed", info.get("started"));
+            info = original;
+        }
         info.put("finished", java.time.Instant.now().toString());
         info.put("result", Map.of("validation_ppl_before", valBefore.perplexity(), "validation_ppl_after", valAfter.perplexity(),
                 "test_ppl_before", test == null ? "" : testBefore.perplexity(), "test_ppl_after", test == null ? "" : testAfter.perplexity(),
                 "train_seconds", secs, "best_step", tuner.bestStep()));
-        if (!resuming) run.writeRunJson(info);
+        run.writeRunJson(info);
         return 0;
     }
 

@@ -40,7 +40,7 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CausalLM lm = Models.withKvCache(Models.load(model).model());
+        CausalLM lm = Models.load(model, true).model();
         Tokenizer tok = Tokenizer.load(model);
         int[] ids = tok.encode(prompt);
         if (ids.length == 0) ids = new int[]{tok.bosId()};

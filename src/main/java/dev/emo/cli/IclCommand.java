@@ -76,7 +76,7 @@ final class IclCommand implements Callable<Integer> {
     public Integer call() {
         long t0 = System.nanoTime();
         validate();
-        if (outputDir == null) outputDir = Path.of("runs", "icl-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        if (outputDir == null) outputDir = Main.defaultOutputDir("icl");
         try { // now, so an unwritable folder fails before the run rather than after it
             Files.createDirectories(outputDir);
         } catch (IOException e) {
@@ -88,7 +88,7 @@ final class IclCommand implements Callable<Integer> {
         Map<String, List<IclScorer.Result>> byModel = new LinkedHashMap<>();
         for (Path dir : models) {
             String label = modelLabel(dir);
-            IclScorer scorer = new IclScorer(Models.withKvCache(Models.load(dir).model()), Tokenizer.load(dir), batchSize);
+            IclScorer scorer = new IclScorer(Models.load(dir, true).model(), Tokenizer.load(dir), batchSize);
             List<IclScorer.Result> results = new ArrayList<>();
             for (String task : tasks) {
                 IclScorer.Result r = scorer.evaluate(task, items.get(task));

@@ -15,6 +15,12 @@ public final class Main implements Runnable {
         new CommandLine(this).usage(System.out);
     }
 
+    /** runs/&lt;command&gt;-&lt;yyyyMMdd-HHmmss&gt;: where a command writes when no --output_dir is given. */
+    static java.nio.file.Path defaultOutputDir(String command) {
+        return java.nio.file.Path.of("runs", command + "-"
+                + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    }
+
     public static void main(String[] args) {
         System.exit(execute(args));
     }

@@ -10,6 +10,11 @@ import java.util.List;
 public interface TextEmbedder extends AutoCloseable {
     float[][] embed(List<String> texts);
 
+    /** What produces the rows, for reports (e.g. "all-MiniLM-L6-v2"). */
+    default String name() {
+        return getClass().getSimpleName();
+    }
+
     /** Releases native resources; nothing by default. */
     @Override
     default void close() {}

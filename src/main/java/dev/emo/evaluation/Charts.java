@@ -49,10 +49,25 @@ public final class Charts {
         save(chart, png);
     }
 
+    /** Categories along x, one bar per series in each (e.g. tasks × models); yMax null: automatic. */
+    public static void groupedBars(Path png, String title, String xLabel, String yLabel, List<String> categories,
+                                   Map<String, List<Double>> series, Double yMax) {
+        CategoryChart chart = new CategoryChartBuilder().width(1000).height(500).title(title).xAxisTitle(xLabel).yAxisTitle(yLabel).build();
+        chart.getStyler().setYAxisMin(0.0);
+        if (yMax != null) chart.getStyler().setYAxisMax(yMax);
+        series.forEach((name, values) -> chart.addSeries(name, categories, values));
+        save(chart, png);
+    }
+
+    /** Written beside the target and renamed, so a failure leaves no half-written PNG. */
     private static void save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, Path png) {
+        Path target = png.toAbsolutePath();
+        String base = target.toString().replaceFirst("\\.png$", "");
+        Path tmp = Path.of(base + ".tmp.png");                // BitmapEncoder appends the extension
         try {
-            Files.createDirectories(png.toAbsolutePath().getParent());
-            BitmapEncoder.saveBitmap(chart, png.toString().replaceFirst("\\.png$", ""), BitmapEncoder.BitmapFormat.PNG);
+            Files.createDirectories(target.getParent());
+            BitmapEncoder.saveBitmap(chart, base + ".tmp", BitmapEncoder.BitmapFormat.PNG);
+            Files.move(tmp, Path.of(base + ".png"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

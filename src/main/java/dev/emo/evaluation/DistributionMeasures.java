@@ -22,7 +22,7 @@ public final class DistributionMeasures {
 
     public record Result(double forwardCe, double reverseCe, double tvd, double reverseKl, int texts) {}
 
-    public static Result compute(CausalLM model, CausalLM reference, Tokenizer tokenizer, List<String> texts, int maxTexts) {
+    public static Result compute(CausalLM model, CausalLM reference, Tokenizer tokenizer, List<String> texts) {
         int v = model.config().vocabSize();
         if (reference.config().vocabSize() != v) {
             throw UserError.of(reference.config().file(), "vocabulary size " + reference.config().vocabSize() + " differs from the model's " + v,
@@ -31,7 +31,6 @@ public final class DistributionMeasures {
         double fwd = 0, rev = 0, tvd = 0, rkl = 0;
         int n = 0;
         for (String text : texts) {
-            if (maxTexts > 0 && n >= maxTexts) break;
             if (text.strip().split("\\s+").length < 20) continue;
             int[] ids = tokenizer.encode(text);
             if (ids.length > 500 || ids.length > Math.min(model.config().maxPositions(), reference.config().maxPositions()) || ids.length < 2) continue;

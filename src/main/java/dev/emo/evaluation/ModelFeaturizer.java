@@ -1,5 +1,6 @@
 package dev.emo.evaluation;
 
+import dev.emo.embedding.TextEmbedder;
 import dev.emo.models.CausalLM;
 import dev.emo.tokenizers.Tokenizer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -17,7 +18,7 @@ import java.util.stream.IntStream;
  * the last layer's hidden state at its last token. The paper featurizes with GPT-2 large; any model
  * folder works, the evaluated model included. Texts are batched by length with right padding.
  */
-public final class ModelFeaturizer implements Featurizer {
+public final class ModelFeaturizer implements TextEmbedder {
     private final CausalLM model;
     private final Tokenizer tokenizer;
     private final String name;
@@ -38,7 +39,7 @@ public final class ModelFeaturizer implements Featurizer {
     }
 
     @Override
-    public float[][] features(List<String> texts) {
+    public float[][] embed(List<String> texts) {
         int[][] ids = new int[texts.size()][];
         for (int i = 0; i < ids.length; i++) {
             int[] t = tokenizer.encode(texts.get(i));

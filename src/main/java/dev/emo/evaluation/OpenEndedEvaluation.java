@@ -1,5 +1,6 @@
 package dev.emo.evaluation;
 
+import dev.emo.embedding.TextEmbedder;
 import dev.emo.evaluation.mauve.Mauve;
 import dev.emo.evaluation.rouge.RougeScorer;
 import dev.emo.evaluation.rouge.Score;
@@ -36,11 +37,11 @@ public final class OpenEndedEvaluation {
 
     private final CausalLM generatorModel;   // a KV-cache graph
     private final Tokenizer tokenizer;
-    private final Featurizer featurizer;
+    private final TextEmbedder featurizer;
     private final CausalLM oracle;           // null: no oracle perplexity
     private final Tokenizer oracleTokenizer;
 
-    public OpenEndedEvaluation(CausalLM generatorModel, Tokenizer tokenizer, Featurizer featurizer,
+    public OpenEndedEvaluation(CausalLM generatorModel, Tokenizer tokenizer, TextEmbedder featurizer,
                                CausalLM oracle, Tokenizer oracleTokenizer) {
         this.generatorModel = generatorModel;
         this.tokenizer = tokenizer;
@@ -52,7 +53,7 @@ public final class OpenEndedEvaluation {
     public List<Round> run(List<OpenEndedProtocol.Example> examples, Settings s, Progress progress) {
         List<String> human = examples.stream().map(OpenEndedProtocol.Example::human).toList();
         long t0 = System.nanoTime();
-        float[][] humanFeatures = featurizer.features(human);
+        float[][] humanFeatures = featurizer.embed(human);
         LOG.info("featurized {} human texts with {} in {} s", human.size(), featurizer.name(), secondsSince(t0));
         List<int[]> prompts = new ArrayList<>();
         for (OpenEndedProtocol.Example e : examples) {
@@ -74,7 +75,7 @@ public final class OpenEndedEvaluation {
             double genSeconds = secondsSince(g0);
             LOG.info("round {}: sampled {} tokens in {} s ({} tokens/s)", r + 1, tokens, String.format("%.1f", genSeconds),
                     String.format("%.1f", tokens / genSeconds));
-            Mauve.Result m = Mauve.compute(humanFeatures, featurizer.features(model), s.mauve());
+            Mauve.Result m = Mauve.compute(humanFeatures, featurizer.embed(model), s.mauve());
             List<Map<String, Score>> scores = new ArrayList<>();
             for (int i = 0; i < model.size(); i++) scores.add(rouge.score(human.get(i), model.get(i)));
             Map<String, Score> mean = RougeScorer.mean(scores);

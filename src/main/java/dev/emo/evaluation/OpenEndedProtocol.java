@@ -55,7 +55,7 @@ public record OpenEndedProtocol(String name, int prefixWords, int continuationWo
         for (int i = 0; i < scanned && (limit <= 0 || out.size() < limit); i++) {
             String line = lines.get(i);
             String[] pieces = pySplitSpace(line);
-            if (line.length() < 100 || pieces.length < prefixWords + continuationWords + 10 || line.contains("==")) continue;
+            if (line.codePointCount(0, line.length()) < 100 || pieces.length < prefixWords + continuationWords + 10 || line.contains("==")) continue;
             String prefix = String.join(" ", Arrays.copyOfRange(pieces, 0, prefixWords));
             String gold = String.join(" ", Arrays.copyOfRange(pieces, prefixWords, prefixWords + continuationWords));
             out.add(new Example(prefix, prefix + " " + gold));

@@ -18,11 +18,16 @@ public final class Perplexity {
     public record Result(double perplexity, double meanNll, long tokens) {}
 
     public static Result ofCorpus(CausalLM model, Tokenizer tokenizer, List<String> documents, int blockSize, int batchSize) {
+        return of(model, blocks(model, tokenizer, documents, blockSize), batchSize);
+    }
+
+    /** The documents tokenized, concatenated and cut into blocks (empty if shorter than one block). */
+    public static List<int[]> blocks(CausalLM model, Tokenizer tokenizer, List<String> documents, int blockSize) {
         List<int[]> docs = documents.stream().map(tokenizer::encode).toList();
         Blocks.Examples blocks = Blocks.grouped(docs, Math.min(blockSize, model.config().maxPositions()));
         List<int[]> seqs = new ArrayList<>();
         for (long[] row : blocks.ids()) seqs.add(java.util.Arrays.stream(row).mapToInt(x -> (int) x).toArray());
-        return of(model, seqs, batchSize);
+        return seqs;
     }
 
     /** Each text tokenized by the model's tokenizer (its BOS included) and cut to the model's context. */
@@ -36,7 +41,8 @@ public final class Perplexity {
         return of(model, seqs, batchSize);
     }
 
-    private static Result of(CausalLM model, List<int[]> sequences, int batchSize) {
+    /** Token-weighted perplexity of sequences scored on their own. */
+    public static Result of(CausalLM model, List<int[]> sequences, int batchSize) {
         double sum = 0;
         long n = 0;
         for (double[] nll : SequenceScorer.tokenNll(model, sequences, batchSize)) {

@@ -31,14 +31,21 @@ public final class SharedPrefixScorer {
         groups = split;
         List<double[]> out = new ArrayList<>();
         long vocab = cached.config().vocabSize();
+        // a batch is cut at groupsPerBatch groups, or where either pass's logits would pass the budget
         int start = 0;
         while (start < groups.size()) {
-            int end = start + 1;
-            long widest = prefixLength(groups.get(start));
+            int end = start;
+            long widest = 0, rows = 0, ownWidest = 0;
             while (end < groups.size() && end - start < groupsPerBatch) {
-                long w = Math.max(widest, prefixLength(groups.get(end)));
-                if ((end - start + 1L) * w * vocab > SequenceScorer.LOGITS_BUDGET) break;
+                int[][] g = groups.get(end);
+                int c = prefixLength(g);
+                long w = Math.max(widest, c), r = rows + g.length;
+                long own = Math.max(ownWidest, Arrays.stream(g).mapToInt(s -> s.length - c).max().orElse(0));
+                if (end > start && ((end - start + 1L) * w * vocab > SequenceScorer.LOGITS_BUDGET
+                        || r * own * vocab > SequenceScorer.LOGITS_BUDGET)) break;
                 widest = w;
+                rows = r;
+                ownWidest = own;
                 end++;
             }
             out.addAll(batch(cached, groups.subList(start, end)));
@@ -81,7 +88,9 @@ public final class SharedPrefixScorer {
         INDArray prefixMask = Nd4j.createFromArray(pMask).reshape(g, pMax);
         KvCache empty = model.emptyCache(g);
         KvCache.Step first = model.forwardCached(Nd4j.createFromArray(pIds).reshape(g, pMax), prefixMask, empty);
+        empty.close();
         float[] pLogits = Nd4j.toFlattened('c', first.logits()).toFloatVector();   // [G·Pmax·V]
+        close(first.logits());
 
         int[] groupOf = new int[rows];
         long[] sIds = new long[rows * sMax], fullMask = new long[rows * (pMax + sMax)];
@@ -104,6 +113,7 @@ public final class SharedPrefixScorer {
         expanded.close();
         second.cache().close();
         float[] sLogits = Nd4j.toFlattened('c', second.logits()).toFloatVector();  // [R·Smax·V]
+        close(second.logits());
 
         List<double[]> out = new ArrayList<>(rows);
         r = 0;
@@ -119,6 +129,10 @@ public final class SharedPrefixScorer {
             }
         }
         return out;
+    }
+
+    private static void close(INDArray a) {
+        if (a.closeable()) a.close();
     }
 
     /** Each layer's [G, H, P, hd] keys/values gathered to [R, H, P, hd] by row → group. */

@@ -19,7 +19,8 @@ import java.util.Random;
  * path, kept for tests and for graphs built without a cache).
  *
  * <p>Row i of a call draws from its own {@code Random(seed, i)}, so a continuation does not depend
- * on the batch size or on the other prompts in the batch.
+ * on the batch size or on the other prompts in the batch — unless the batch's longest prompt plus
+ * the new tokens would pass the model's positions: then the whole batch stops there.
  */
 public final class Generator {
     private final CausalLM model;
@@ -107,11 +108,18 @@ public final class Generator {
             }
             boolean allDone = true;
             for (int r = 0; r < b; r++) {
+                if (done[r]) {                 // keeps feeding the stop id; its row is ignored
+                    ids[r * total + len] = Math.max(o.stopId(), 0);
+                    continue;
+                }
                 double[] row = last.getRow(r).castTo(DataType.DOUBLE).toDoubleVector();
-                if (o.stopId() >= 0 && produced[r] < o.minNewTokens()) row[o.stopId()] = Double.NEGATIVE_INFINITY;
-                int next = done[r] ? Math.max(o.stopId(), 0) : o.sampling().pick(row, rngs[r]);
+                double[] allowed = row;
+                if (o.stopId() >= 0 && produced[r] < o.minNewTokens()) {
+                    allowed = row.clone();
+                    allowed[o.stopId()] = Double.NEGATIVE_INFINITY;
+                }
+                int next = o.sampling().pick(allowed, rngs[r]);
                 ids[r * total + len] = next;
-                if (done[r]) continue;
                 newIds[r][produced[r]] = next;
                 logProbs[r][produced[r]++] = logSoftmaxAt(row, next);
                 done[r] = next == o.stopId();

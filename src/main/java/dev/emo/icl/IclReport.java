@@ -1,10 +1,9 @@
 package dev.emo.icl;
 
+import dev.emo.evaluation.Charts;
+
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.CategoryChart;
-import org.knowm.xchart.CategoryChartBuilder;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,7 +11,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -54,7 +53,8 @@ public final class IclReport {
 
     public static void writeCsv(Path file, Map<String, List<IclScorer.Result>> byModel) {
         CSVFormat format = CSVFormat.DEFAULT.builder().setHeader(CSV_HEADER.toArray(String[]::new)).build();
-        try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8); CSVPrinter csv = new CSVPrinter(w, format)) {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");     // renamed when complete
+        try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8); CSVPrinter csv = new CSVPrinter(w, format)) {
             for (Map.Entry<String, List<IclScorer.Result>> e : byModel.entrySet()) {
                 for (IclScorer.Result r : e.getValue()) {
                     csv.printRecord(e.getKey(), r.task(), r.n(), r.correct(), r.accuracy(), Tasks.randomBaseline(r.task()),
@@ -64,25 +64,19 @@ public final class IclReport {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+        try {
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** Grouped bars: tasks along x, one series per model plus the random baseline, accuracy in %. */
     public static void writeChart(Path file, Map<String, List<IclScorer.Result>> byModel) {
-        System.setProperty("java.awt.headless", "true"); // no display on servers; XChart renders into a BufferedImage
-        CategoryChart chart = new CategoryChartBuilder().width(1000).height(500).title("In-context learning accuracy")
-                .xAxisTitle("task").yAxisTitle("accuracy (%)").build();
-        chart.getStyler().setYAxisMin(0.0).setYAxisMax(100.0);
         List<String> tasks = byModel.values().iterator().next().stream().map(IclScorer.Result::task).toList();
-        for (Map.Entry<String, List<IclScorer.Result>> e : byModel.entrySet()) {
-            chart.addSeries(e.getKey(), tasks, e.getValue().stream().map(r -> 100 * r.accuracy()).toList());
-        }
-        List<Double> random = new ArrayList<>();
-        for (String t : tasks) random.add(100 * Tasks.randomBaseline(t));
-        chart.addSeries("random", tasks, random);
-        try {
-            BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        Map<String, List<Double>> series = new LinkedHashMap<>();
+        byModel.forEach((model, results) -> series.put(model, results.stream().map(r -> 100 * r.accuracy()).toList()));
+        series.put("random", tasks.stream().map(t -> 100 * Tasks.randomBaseline(t)).toList());
+        Charts.groupedBars(file, "In-context learning accuracy", "task", "accuracy (%)", tasks, series, 100.0);
     }
 }

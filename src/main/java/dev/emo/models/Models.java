@@ -30,9 +30,14 @@ public final class Models {
     public record Loaded(CausalLM model, OnnxWeights onnx) {}
 
     public static Loaded load(Path modelDir) {
+        return load(modelDir, false);
+    }
+
+    /** With {@code kvCache}, the incremental-decoding graph, which also serves plain forward passes. */
+    public static Loaded load(Path modelDir, boolean kvCache) {
         ModelConfig config = ModelConfig.read(modelDir);
         OnnxWeights onnx = OnnxWeights.read(OnnxFiles.find(modelDir));
-        CausalLM model = build(config);
+        CausalLM model = build(config, kvCache);
         Map<String, INDArray> weights = new LinkedHashMap<>();
         onnx.params().forEach((k, p) -> weights.put(k, p.value()));
         model.loadWeights(weights, onnx.file());

@@ -59,8 +59,16 @@ class EvaluateCompareTest {
         }
         // a second call reuses the finished runs and their evaluations
         CliRun again = CliRun.of("compare", "--objectives", "mle,emo", "--seeds", "1", "--output_dir", out.toString(),
-                "--limit", "12", "--rounds", "2", "--new_tokens", "8", "--featurizer", "self", "--max_steps", "2");
+                "--limit", "12", "--rounds", "2", "--new_tokens", "8", "--featurizer", "self", "--max_perplexity_texts", "100", "--max_steps", "2");
         assertEquals(0, again.code(), again.err());
         assertEquals(csv, Files.readAllLines(out.resolve("compare.csv")));
+        assertTrue(!again.err().contains("fine-tuning") && !again.err().contains("evaluating"), "nothing redone: " + again.err());
+        // other evaluation settings: the runs are reused, their evaluations are not
+        CliRun third = CliRun.of("compare", "--objectives", "mle,emo", "--seeds", "1", "--output_dir", out.toString(),
+                "--limit", "12", "--rounds", "1", "--new_tokens", "8", "--featurizer", "self", "--max_perplexity_texts", "100");
+        assertEquals(0, third.code(), third.err());
+        assertTrue(!third.err().contains("fine-tuning") && third.err().contains("evaluating"), third.err());
+        JsonNode report = new ObjectMapper().readTree(out.resolve("mle-seed1").resolve("eval").resolve("evaluation.json").toFile());
+        assertEquals(1, report.get("rounds").size());
     }
 }

@@ -30,7 +30,7 @@ class ModelMeasuresTest {
         Path dir = Fixtures.model("stories260k");
         CausalLM model = Models.load(dir).model();
         Tokenizer tok = Tokenizer.load(dir);
-        float[][] batched = new ModelFeaturizer(model, tok, "stories260k", 256, 3).features(TEXTS);
+        float[][] batched = new ModelFeaturizer(model, tok, "stories260k", 256, 3).embed(TEXTS);
         for (int i = 0; i < TEXTS.size(); i++) {
             int[] ids = tok.encode(TEXTS.get(i));
             INDArray h = model.hiddenStates(Nd4j.createFromArray(Arrays.stream(ids).asLongStream().toArray()).reshape(1, ids.length),
@@ -39,7 +39,7 @@ class ModelMeasuresTest {
                     org.nd4j.linalg.indexing.NDArrayIndex.all()).toFloatVector();
             assertArrayEquals(direct, batched[i], 1e-4f, "text " + i);
         }
-        float[][] truncated = new ModelFeaturizer(model, tok, "stories260k", 5, 2).features(TEXTS);
+        float[][] truncated = new ModelFeaturizer(model, tok, "stories260k", 5, 2).embed(TEXTS);
         assertEquals(model.config().hiddenSize(), truncated[0].length);
     }
 
@@ -74,7 +74,7 @@ class ModelMeasuresTest {
         CausalLM model = Models.load(dir).model();
         Tokenizer tok = Tokenizer.load(dir);
         List<String> texts = List.of(TEXTS.get(0), TEXTS.get(2));
-        DistributionMeasures.Result self = DistributionMeasures.compute(model, model, tok, texts, 0);
+        DistributionMeasures.Result self = DistributionMeasures.compute(model, model, tok, texts);
         assertEquals(2, self.texts());
         assertEquals(self.forwardCe(), self.reverseCe(), 1e-9);       // both are the entropy of p
         assertEquals(0, self.tvd(), 1e-12);
@@ -83,10 +83,10 @@ class ModelMeasuresTest {
         CausalLM other = Architectures.randomModel("llama-tiny", 3);  // a different distribution, different vocabulary
         CausalLM perturbed = Models.load(dir).model();
         perturbed.params().get("model.norm.weight").getArr().muli(0.5); // flatter logits
-        DistributionMeasures.Result d = DistributionMeasures.compute(perturbed, model, tok, texts, 0);
+        DistributionMeasures.Result d = DistributionMeasures.compute(perturbed, model, tok, texts);
         assertTrue(d.tvd() > 0.01 && d.tvd() <= 1, "tvd " + d.tvd());
         assertTrue(d.reverseKl() > 0, "reverse KL " + d.reverseKl());
         assertTrue(d.forwardCe() > self.forwardCe(), "a flatter q pays more cross-entropy under p (Gibbs)");
-        org.junit.jupiter.api.Assertions.assertThrows(dev.emo.UserError.class, () -> DistributionMeasures.compute(model, other, tok, texts, 0));
+        org.junit.jupiter.api.Assertions.assertThrows(dev.emo.UserError.class, () -> DistributionMeasures.compute(model, other, tok, texts));
     }
 }

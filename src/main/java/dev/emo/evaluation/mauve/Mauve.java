@@ -75,7 +75,7 @@ public final class Mauve {
     public record Result(double mauve, double frontierIntegral, double mauveStar, double frontierIntegralStar,
                          double[][] divergenceCurve, double[] pHist, double[] qHist, int numBuckets, int pcaDim) {}
 
-    /** MAUVE between feature sets P (e.g. model text) and Q (e.g. human text); rows are samples. */
+    /** MAUVE between feature sets P and Q (the EMO code passes human text as P, model text as Q); rows are samples. */
     public static Result compute(float[][] p, float[][] q, Options o) {
         int d = checkFeatures("p_features", p, -1);
         checkFeatures("q_features", q, d);
