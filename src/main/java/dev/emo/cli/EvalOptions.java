@@ -48,7 +48,7 @@ final class EvalOptions {
             description = "MAUVE features: sentence (all-MiniLM-L6-v2) | sentence:DIR (a sentence-transformers ONNX export) | self (the evaluated model's last hidden state) | DIR (another exported causal LM, e.g. GPT-2 large) (default: ${DEFAULT-VALUE})")
     String featurizer;
 
-    @Option(names = "--max_text_length", defaultValue = "256", description = "featurizer truncation in tokens (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max_text_length", defaultValue = "256", description = "causal-LM featurizers (self, DIR): truncation in tokens, as MAUVE's max_text_length; sentence embedders keep their own max_seq_length (default: ${DEFAULT-VALUE})")
     int maxTextLength;
 
     @Option(names = "--mauve_seed", defaultValue = "25", description = "MAUVE's PCA/k-means seed (default: ${DEFAULT-VALUE})")
