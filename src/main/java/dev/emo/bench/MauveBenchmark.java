@@ -9,7 +9,7 @@ import java.util.SplittableRandom;
  * The rows are drawn with a power-law spectrum (variance of coordinate j ∝ j^−2α) around 64 shared
  * cluster means, with Q's means shifted, so that PCA keeps several hundred dimensions, as it does for
  * language-model features, rather than the near-isotropic ~90 % of dimensions of white noise.
- * Prints numbers; asserts nothing. Usage: {@code MauveBenchmark [nP nQ d alpha]}.
+ * Prints numbers; asserts nothing ({@code ./run.sh bench --what mauve --rows N --dim D}).
  */
 public final class MauveBenchmark {
     private static final int CLUSTERS = 64;
@@ -40,15 +40,5 @@ public final class MauveBenchmark {
             for (int j = 0; j < d; j++) row[j] = (float) (m[j] + shift * scale[j] + rng.nextGaussian() * scale[j]);
         }
         return x;
-    }
-
-    public static void main(String[] args) {
-        int nP = args.length > 0 ? Integer.parseInt(args[0]) : 2500;
-        int nQ = args.length > 1 ? Integer.parseInt(args[1]) : 2500;
-        int d = args.length > 2 ? Integer.parseInt(args[2]) : 1280;
-        double alpha = args.length > 3 ? Double.parseDouble(args[3]) : 0.5;
-        Result r = run(nP, nQ, d, alpha);
-        System.out.printf("MAUVE %d + %d rows × %d (alpha %.2f): k=%d, PCA dim %d, MAUVE %.4f, %.1f s, RSS %d MB%n",
-                r.nP(), r.nQ(), r.d(), alpha, r.numBuckets(), r.pcaDim(), r.mauve(), r.seconds(), r.peakRssMb());
     }
 }

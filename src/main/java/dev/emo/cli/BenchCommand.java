@@ -2,6 +2,7 @@ package dev.emo.cli;
 
 import dev.emo.bench.ForwardBenchmark;
 import dev.emo.bench.GenerationBenchmark;
+import dev.emo.bench.MauveBenchmark;
 import dev.emo.bench.TrainStepBenchmark;
 import dev.emo.objectives.Objective;
 import picocli.CommandLine.Command;
@@ -13,7 +14,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (numbers only, no pass/fail) on reference-sized models with random weights.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--what", defaultValue = "forward", description = "forward | train | generate (default: ${DEFAULT-VALUE})")
+    @Option(names = "--what", defaultValue = "forward", description = "forward | train | generate | mauve (default: ${DEFAULT-VALUE})")
     String what;
 
     @Option(names = "--objectives", defaultValue = "mle,emo,mixce,tailr", split = ",",
@@ -39,6 +40,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--new_tokens", defaultValue = "32", description = "generate: tokens sampled per prompt (default: ${DEFAULT-VALUE})")
     int newTokens;
 
+    @Option(names = "--rows", defaultValue = "5000", description = "mauve: feature rows per side (default: ${DEFAULT-VALUE})")
+    int rows;
+
+    @Option(names = "--dim", defaultValue = "1280", description = "mauve: feature width, GPT-2 large's by default (default: ${DEFAULT-VALUE})")
+    int dim;
+
     @Option(names = "--reps", defaultValue = "3", description = "timed repetitions after one warm-up (default: ${DEFAULT-VALUE})")
     int reps;
 
@@ -46,10 +53,19 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() {
         if (what.equals("train")) return train();
         if (what.equals("generate")) return generate();
-        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train or generate");
+        if (what.equals("mauve")) return mauve();
+        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train, generate or mauve");
         ForwardBenchmark.Result r = ForwardBenchmark.run(arch, batch, length, 1, reps);
         System.out.printf("forward %s batch %dx%d: %.0f tokens/s (s per pass: %s), peak RSS %d MB, %d cores%n",
                 r.arch(), r.batch(), r.length(), r.tokensPerSecond(), Arrays.toString(r.seconds()), r.peakRssMb(),
+                Runtime.getRuntime().availableProcessors());
+        return 0;
+    }
+
+    private int mauve() {
+        MauveBenchmark.Result r = MauveBenchmark.run(rows, rows, dim, 0.5);
+        System.out.printf("MAUVE on %d + %d synthetic rows × %d: %d buckets, PCA %d dims, MAUVE %.4f, %.1f s, RSS %d MB, %d cores%n",
+                r.nP(), r.nQ(), r.d(), r.numBuckets(), r.pcaDim(), r.mauve(), r.seconds(), r.peakRssMb(),
                 Runtime.getRuntime().availableProcessors());
         return 0;
     }
