@@ -136,10 +136,11 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     private static void print(List<String[]> rows) {
-        System.out.printf("%n%-10s %4s %17s %17s %17s %17s %17s %17s%n", "objective", "runs", "MAUVE", "ROUGE-1", "ROUGE-2", "ROUGE-L", "test ppl", "oracle ppl");
+        int w = Math.max(9, rows.stream().mapToInt(r -> r[0].length()).max().orElse(0));   // objectives carry their parameters
+        String line = "%-" + w + "s %4s %17s %17s %17s %17s %17s %17s%n";
+        System.out.printf("%n" + line, "objective", "runs", "MAUVE", "ROUGE-1", "ROUGE-2", "ROUGE-L", "test ppl", "oracle ppl");
         for (String[] r : rows) {
-            System.out.printf("%-10s %4s %17s %17s %17s %17s %17s %17s%n", r[0], r[1], pm(r[2], r[3]), pm(r[4], r[5]), pm(r[6], r[7]),
-                    pm(r[8], r[9]), pm(r[10], r[11]), pm(r[12], r[13]));
+            System.out.printf(line, r[0], r[1], pm(r[2], r[3]), pm(r[4], r[5]), pm(r[6], r[7]), pm(r[8], r[9]), pm(r[10], r[11]), pm(r[12], r[13]));
         }
     }
 
@@ -161,8 +162,8 @@ final class CompareCommand implements Callable<Integer> {
         for (var e : runsByObjective.entrySet()) {
             for (Path run : e.getValue()) {
                 String name = e.getKey() + " " + run.getFileName();
-                curves.add(RunInfo.metric(run, "eval_ppl", name));
-                losses.add(RunInfo.metric(run, "train_mle", name));
+                curves.add(RunInfo.metric(run, "eval_ppl", name, "validation_ppl_before"));
+                losses.add(RunInfo.metric(run, "train_mle", name, null));
             }
         }
         for (var e : byObjective.entrySet()) {
@@ -221,9 +222,17 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
 
-        /** A metrics.csv column against step, rows where it is present. */
-        static Charts.Series metric(Path run, String column, String name) throws IOException {
+        /**
+         * A metrics.csv column against step, rows where it is present; {@code atStepZero} names a
+         * run.json result (the evaluation before training) to start the curve from, or null.
+         */
+        static Charts.Series metric(Path run, String column, String name, String atStepZero) throws IOException {
             List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+            com.fasterxml.jackson.databind.JsonNode before = atStepZero == null ? null : runJson(run).path("result").path(atStepZero);
+            if (before != null && before.isNumber()) {
+                x.add(0.0);
+                y.add(before.asDouble());
+            }
             Path csv = run.resolve("metrics.csv");
             if (Files.isRegularFile(csv)) {
                 try (Reader r = Files.newBufferedReader(csv)) {
