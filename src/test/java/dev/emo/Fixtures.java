@@ -23,6 +23,14 @@ public final class Fixtures {
         return dirs;
     }
 
+    /** Every model folder (with a config.json); skips the test if there is none. */
+    public static List<Path> allModels() {
+        Assumptions.assumeTrue(SharedData.present(), SharedData.missingMessage("fixture root"));
+        List<Path> dirs = SharedData.modelDirs().stream().filter(d -> Files.isRegularFile(d.resolve("config.json"))).toList();
+        Assumptions.assumeFalse(dirs.isEmpty(), SharedData.missingMessage("models/*/config.json"));
+        return dirs;
+    }
+
     public static INDArray npy(Path modelDir, String name) {
         return Nd4j.createFromNpyFile(modelDir.resolve("reference").resolve(name).toFile());
     }

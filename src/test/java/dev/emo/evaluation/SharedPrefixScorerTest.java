@@ -1,14 +1,12 @@
 package dev.emo.evaluation;
 
-import dev.emo.SharedData;
+import dev.emo.Fixtures;
 import dev.emo.models.CausalLM;
 import dev.emo.models.Models;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -22,9 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class SharedPrefixScorerTest {
     @TestFactory
     Stream<DynamicTest> sameAsWholeSequenceScoring() {
-        Assumptions.assumeTrue(SharedData.present(), SharedData.missingMessage("fixture root"));
-        return SharedData.modelDirs().stream().filter(d -> Files.isRegularFile(d.resolve("config.json")))
-                .map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> check(dir)));
+        return Fixtures.allModels().stream().map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> check(dir)));
     }
 
     private static void check(Path dir) {

@@ -1,18 +1,15 @@
 package dev.emo.generation;
 
 import dev.emo.Fixtures;
-import dev.emo.SharedData;
 import dev.emo.models.CausalLM;
 import dev.emo.models.KvCache;
 import dev.emo.models.Models;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,9 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class KvCacheTest {
     @TestFactory
     Stream<DynamicTest> cachedMatchesUncached() {
-        Assumptions.assumeTrue(SharedData.present(), SharedData.missingMessage("fixture root"));
-        return SharedData.modelDirs().stream().filter(d -> Files.isRegularFile(d.resolve("config.json")))
-                .map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> check(dir)));
+        return Fixtures.allModels().stream().map(dir -> DynamicTest.dynamicTest(dir.getFileName().toString(), () -> check(dir)));
     }
 
     private static void check(Path dir) {
