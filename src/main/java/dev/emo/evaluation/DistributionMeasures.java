@@ -2,6 +2,7 @@ package dev.emo.evaluation;
 
 import dev.emo.UserError;
 import dev.emo.models.CausalLM;
+import dev.emo.util.LogSumExp;
 import dev.emo.tokenizers.Tokenizer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -61,10 +62,7 @@ public final class DistributionMeasures {
     }
 
     private static double[] logSoftmax(double[] x, int off, int v) {
-        double max = Double.NEGATIVE_INFINITY, sum = 0;
-        for (int i = 0; i < v; i++) max = Math.max(max, x[off + i]);
-        for (int i = 0; i < v; i++) sum += Math.exp(x[off + i] - max);
-        double log = max + Math.log(sum);
+        double log = LogSumExp.of(x, off, v);
         double[] out = new double[v];
         for (int i = 0; i < v; i++) out[i] = x[off + i] - log;
         return out;

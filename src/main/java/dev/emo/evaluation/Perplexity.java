@@ -8,7 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Perplexity as exp of the token-weighted mean negative log-likelihood. {@link #ofCorpus} groups a
+ * Perplexity as exp of the token-weighted mean negative log-likelihood. {@link #blocks} groups a
  * test file's documents into blocks as run_clm does (so the first token of each block is context
  * only); {@link #ofTexts} scores each text on its own (oracle perplexity of generations).
  */
@@ -16,10 +16,6 @@ public final class Perplexity {
     private Perplexity() {}
 
     public record Result(double perplexity, double meanNll, long tokens) {}
-
-    public static Result ofCorpus(CausalLM model, Tokenizer tokenizer, List<String> documents, int blockSize, int batchSize) {
-        return of(model, blocks(model, tokenizer, documents, blockSize), batchSize);
-    }
 
     /** The documents tokenized, concatenated and cut into blocks (empty if shorter than one block). */
     public static List<int[]> blocks(CausalLM model, Tokenizer tokenizer, List<String> documents, int blockSize) {

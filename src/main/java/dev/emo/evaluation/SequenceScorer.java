@@ -1,5 +1,7 @@
 package dev.emo.evaluation;
 
+import dev.emo.util.LogSumExp;
+
 import dev.emo.models.CausalLM;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -99,10 +101,6 @@ public final class SequenceScorer {
 
     /** −log softmax(row)[target] for the logits row at {@code offset}: logsumexp − logit. */
     static double nllAt(float[] logits, int offset, int vocab, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int v = 0; v < vocab; v++) max = Math.max(max, logits[offset + v]);
-        double sum = 0;
-        for (int v = 0; v < vocab; v++) sum += Math.exp(logits[offset + v] - max);
-        return max + Math.log(sum) - logits[offset + target];
+        return LogSumExp.of(logits, offset, vocab) - logits[offset + target];
     }
 }

@@ -2,6 +2,7 @@ package dev.emo.generation;
 
 import dev.emo.models.CausalLM;
 import dev.emo.models.KvCache;
+import dev.emo.util.LogSumExp;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -93,16 +94,15 @@ public final class Generator {
         int[] produced = new int[b];
         boolean[] done = new boolean[b];
         KvCache cache = model.hasKvCache() ? model.emptyCache(b) : null;
-        int fed = 0;                           // tokens of the sequence the cache already holds
         for (int n = 0; n < steps; n++) {
             int len = longest + n;
             INDArray last;                     // [B, V]
             if (cache != null) {
+                int fed = (int) cache.length();   // tokens of the sequence the cache already holds
                 KvCache.Step step = model.forwardCached(slice(ids, b, total, fed, len), slice(mask, b, total, 0, len), cache);
                 cache.close();
                 cache = step.cache();
                 last = lastPosition(step.logits());
-                fed = len;
             } else {
                 last = lastPosition(model.forwardForGeneration(slice(ids, b, total, 0, len), slice(mask, b, total, 0, len)));
             }
@@ -151,10 +151,6 @@ public final class Generator {
     }
 
     static double logSoftmaxAt(double[] row, int index) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double v : row) max = Math.max(max, v);
-        double sum = 0;
-        for (double v : row) sum += Math.exp(v - max);
-        return row[index] - max - Math.log(sum);
+        return row[index] - LogSumExp.of(row, 0, row.length);
     }
 }

@@ -112,18 +112,12 @@ public abstract class CausalLM {
 
     /** Logits [B, T, V] for a batch (on a KV-cache graph: with an empty cache). */
     public INDArray forward(INDArray inputIds, INDArray attentionMask) {
-        Map<String, INDArray> f = feeds(inputIds, attentionMask);
-        if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
-        INDArray flat = sd.outputSingle(f, LOGITS_2D);
-        return flat.reshape(inputIds.size(0), inputIds.size(1), config.vocabSize());
+        return run(inputIds, attentionMask, positionIds(attentionMask), LOGITS_2D);
     }
 
     /** The last layer's output [B, T, d'] (after the final norm, as Hugging Face's hidden_states[-1]). */
     public INDArray hiddenStates(INDArray inputIds, INDArray attentionMask) {
-        Map<String, INDArray> f = feeds(inputIds, attentionMask);
-        if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
-        INDArray flat = sd.outputSingle(f, FINAL_HIDDEN);
-        return flat.reshape(inputIds.size(0), inputIds.size(1), flat.size(1));
+        return run(inputIds, attentionMask, positionIds(attentionMask), FINAL_HIDDEN);
     }
 
     /**
@@ -131,10 +125,15 @@ public abstract class CausalLM {
      * left-padded prompts are placed as Hugging Face's generate places them; no cache.
      */
     public INDArray forwardForGeneration(INDArray inputIds, INDArray attentionMask) {
-        Map<String, INDArray> f = feeds(inputIds, attentionMask, generationPositionIds(attentionMask));
+        return run(inputIds, attentionMask, generationPositionIds(attentionMask), LOGITS_2D);
+    }
+
+    /** One pass without a cache (an empty one on a KV-cache graph): output [N, width] as [B, T, width]. */
+    private INDArray run(INDArray inputIds, INDArray attentionMask, INDArray positions, String output) {
+        Map<String, INDArray> f = feeds(inputIds, attentionMask, positions);
         if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
-        INDArray flat = sd.outputSingle(f, LOGITS_2D);
-        return flat.reshape(inputIds.size(0), inputIds.size(1), config.vocabSize());
+        INDArray flat = sd.outputSingle(f, output);
+        return flat.reshape(inputIds.size(0), inputIds.size(1), flat.size(1));
     }
 
     /**
