@@ -18,4 +18,40 @@ public final class Rss {
         }
         return -1;
     }
+
+    /**
+     * The highest RSS seen between construction and {@link #stop()}, sampled every 5 ms on a daemon
+     * thread: a per-interval peak (the kernel's VmHWM only keeps the process-lifetime one).
+     */
+    public static final class Peak {
+        private volatile boolean running = true;
+        private volatile long peakMb = currentMb();
+        private final Thread sampler;
+
+        public Peak() {
+            sampler = new Thread(() -> {
+                while (running) {
+                    peakMb = Math.max(peakMb, currentMb());
+                    try {
+                        Thread.sleep(5);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "rss-peak");
+            sampler.setDaemon(true);
+            sampler.start();
+        }
+
+        /** Stops sampling; returns the peak in MB. */
+        public long stop() {
+            running = false;
+            try {
+                sampler.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return Math.max(peakMb, currentMb());
+        }
+    }
 }

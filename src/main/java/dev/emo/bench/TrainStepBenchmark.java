@@ -40,9 +40,9 @@ public final class TrainStepBenchmark {
         int passes = batch / microBatch;
         for (int i = 0; i < steps; i++) {
             long t0 = System.nanoTime();
+            Rss.Peak peak = new Rss.Peak();
             java.util.Map<String, INDArray> sum = null;
             double lossSum = 0;
-            long peak = 0;
             for (int p = 0; p < passes; p++) {
                 long[] ids = new long[microBatch * length];
                 for (int j = 0; j < ids.length; j++) ids[j] = rng.nextInt(v);
@@ -50,16 +50,23 @@ public final class TrainStepBenchmark {
                 INDArray mask = Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.INT64, microBatch, length);
                 GraphTrainer.Step step = trainer.step(input, mask, FusedLmLoss.shiftedTargets(input), loss, cost);
                 lossSum += step.loss().loss() / passes;
-                if (sum == null) sum = step.grads();
-                else for (var g : step.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
-                System.gc(); // ND4J's off-heap buffers are freed only when their Java objects are collected
-                peak = Math.max(peak, Rss.currentMb());
+                if (sum == null) {
+                    sum = step.grads();
+                } else {
+                    for (var g : step.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
+                    trainer.recycle(step.grads());
+                }
             }
             for (INDArray g : sum.values()) g.divi(passes); // equal-sized micro-batches: mean of means
             opt.step(model.weights(), sum, 1e-4);
+            trainer.recycle(sum);
             s[i] = (System.nanoTime() - t0) / 1e9;
-            rss[i] = peak;
-            System.out.printf("  %-6s step %2d: %.2f s, loss %.4f, RSS %d MB%n", objective.kind(), i, s[i], lossSum, rss[i]);
+            rss[i] = peak.stop();
+            String profile = dev.emo.execution.OpProfile.report();
+            if (!profile.isEmpty()) System.out.print(profile);
+            System.out.printf("  %-6s step %2d: %.2f s, loss %.4f, RSS %d MB (graph arrays: peak %d MB live, %d MB pooled; heap %d MB)%n",
+                    objective.kind(), i, s[i], lossSum, rss[i], trainer.executor().takePeakLiveBytes() >> 20,
+                    trainer.executor().pooledBytes() >> 20, (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
         }
         double[] sorted = Arrays.copyOfRange(s, Math.min(1, steps - 1), steps); // the first step builds the gradient graph
         Arrays.sort(sorted);

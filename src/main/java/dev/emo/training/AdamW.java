@@ -4,6 +4,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
 
+import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -11,12 +13,13 @@ import java.util.Map;
  * AdamW exactly as torch.optim.AdamW computes it: decoupled weight decay p ← p − lr·λ·p, then
  * m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g², p ← p − (lr/(1−β1ᵗ))·m / (√v/√(1−β2ᵗ) + ε).
  * Weight decay skips biases and norm gains, as Hugging Face's Trainer does. All updates are in
- * place on the parameter arrays (no [V×d] temporaries beyond one scratch buffer per shape).
+ * place on the parameter arrays, with one scratch buffer per parameter shape (no temporaries).
  */
 public final class AdamW {
     private final double beta1, beta2, eps, weightDecay;
     private final Map<String, INDArray> m = new LinkedHashMap<>();
     private final Map<String, INDArray> v = new LinkedHashMap<>();
+    private final Map<String, INDArray> scratch = new HashMap<>();   // one buffer per parameter shape
     private long step;
 
     public AdamW(double beta1, double beta2, double eps, double weightDecay) {
@@ -47,10 +50,12 @@ public final class AdamW {
             if (weightDecay != 0 && decays(e.getKey())) p.muli(1 - lr * weightDecay);
             INDArray mk = m.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
             INDArray vk = v.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
-            mk.muli(beta1).addi(g.mul(1 - beta1));
-            vk.muli(beta2).addi(g.muli(g).muli(1 - beta2));                 // g is scratch from here on
-            INDArray denom = Transforms.sqrt(vk, true).divi(sqrtBc2).addi(eps);
-            p.subi(mk.div(denom).muli(stepSize));
+            INDArray tmp = scratch.computeIfAbsent(p.dataType() + Arrays.toString(p.shape()),
+                    k -> Nd4j.createUninitialized(p.dataType(), p.shape()));
+            vk.muli(beta2).addi(tmp.assign(g).muli(g).muli(1 - beta2));     // v ← β2·v + (1−β2)·g²
+            mk.muli(beta1).addi(g.muli(1 - beta1));                         // m ← β1·m + (1−β1)·g; g is scratch from here on
+            INDArray denom = Transforms.sqrt(tmp.assign(vk), false).divi(sqrtBc2).addi(eps);
+            p.subi(g.assign(mk).divi(denom).muli(stepSize));
         }
     }
 

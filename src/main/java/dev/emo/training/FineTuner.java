@@ -146,9 +146,12 @@ public final class FineTuner {
                     mleMean += s.loss().meanMle() / accum;
                     tokensSinceLog += s.loss().tokens();
                     guardedSinceLog += s.loss().guarded();
-                    if (sum == null) sum = s.grads();
-                    else for (var g : s.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
-                    System.gc(); // ND4J frees off-heap buffers only when their Java objects are collected
+                    if (sum == null) {
+                        sum = s.grads();
+                    } else {
+                        for (var g : s.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
+                        trainer.recycle(s.grads());
+                    }
                 }
                 if (!Double.isFinite(lossMean)) {
                     throw new UserError("training loss became " + lossMean + " at step " + (step + 1) + "; "
@@ -159,6 +162,7 @@ public final class FineTuner {
                 double norm = clip(sum, args.maxGradNorm());
                 double lr = schedule.at(step);
                 optimizer.step(model.weights(), sum, lr);
+                trainer.recycle(sum);
                 step++;
                 stepLosses.add(lossMean);
                 progress.accept(step);

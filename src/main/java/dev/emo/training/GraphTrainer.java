@@ -1,5 +1,6 @@
 package dev.emo.training;
 
+import dev.emo.execution.GraphExecutor;
 import dev.emo.models.CausalLM;
 import dev.emo.objectives.FusedLmLoss;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -12,6 +13,7 @@ import org.nd4j.linalg.api.ops.impl.layers.ExternalErrorsFunction;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -21,23 +23,27 @@ import java.util.Map;
  * SameDiff's external-gradient hook ({@link ExternalErrorsFunction}, the route DL4J's own SameDiff
  * layers use for outside losses) feeds that gradient into the graph's backward pass.
  *
- * <p>Costs: SameDiff cannot reuse the activations of the output() call, so calculateGradients
- * re-runs the forward ops whose outputs the backward needs (not the LM-head matmul).
+ * <p>The gradient function runs on a {@link GraphExecutor} in two stages: the forward ops up to the
+ * logits, then (once the loss has supplied dL/dlogits) the backward ops, which read the forward
+ * activations of the same call. SameDiff's own calculateGradients would re-run the forward pass
+ * and keep every activation until the next GC.
  */
 public final class GraphTrainer {
     private final CausalLM model;
-    private final String gradPlaceholder;
-    private final double gradScale;
-    private final String[] paramNames;
+    private final String gradFeed;          // the variable dL/dlogits is fed into (see externalGradFeed)
+    private final List<String> paramNames;
+    private final List<String> gradNames;   // gradient variables of the grad function, as paramNames
+    private final GraphExecutor executor;
 
     public GraphTrainer(CausalLM model) {
         this.model = model;
         SameDiff sd = model.sameDiff();
         ExternalErrorsFunction fn = SameDiffUtils.externalErrors(sd, null, model.logits2d());
-        gradPlaceholder = fn.getGradPlaceholderName();
         createGradFunctionQuietly(sd);
-        gradScale = externalGradScale(sd, gradPlaceholder);
-        paramNames = model.params().keySet().toArray(String[]::new);
+        gradFeed = externalGradFeed(sd, fn.getGradPlaceholderName());
+        paramNames = List.copyOf(model.params().keySet());
+        gradNames = paramNames.stream().map(p -> sd.getVariable(p).getGradient().name()).toList();
+        executor = new GraphExecutor(sd.getFunction("grad"));
     }
 
     public CausalLM model() {
@@ -48,15 +54,25 @@ public final class GraphTrainer {
     public record Step(FusedLmLoss.Result loss, Map<String, INDArray> grads) {}
 
     public Step step(INDArray inputIds, INDArray attentionMask, int[] targets, FusedLmLoss loss, INDArray costEmbed) {
-        SameDiff sd = model.sameDiff();
-        noCachingSession(sd);
-        noCachingSession(sd.getFunction("grad"));
         Map<String, INDArray> feeds = model.feeds(inputIds, attentionMask);
-        INDArray logits = model.sameDiff().outputSingle(feeds, CausalLM.LOGITS_2D);
-        FusedLmLoss.Result r = loss.compute(logits, targets, costEmbed);
-        feeds.put(gradPlaceholder, gradScale == 1.0 ? r.gradLogits() : r.gradLogits().mul(gradScale));
-        Map<String, INDArray> grads = model.sameDiff().calculateGradients(feeds, paramNames);
-        return new Step(r, grads);
+        FusedLmLoss.Result[] result = new FusedLmLoss.Result[1];
+        Map<String, INDArray> out = executor.run(feeds, List.of(CausalLM.LOGITS_2D), List.of(gradFeed), first -> {
+            result[0] = loss.compute(first.get(CausalLM.LOGITS_2D), targets, costEmbed);
+            return Map.of(gradFeed, result[0].gradLogits());
+        }, gradNames);
+        Map<String, INDArray> grads = new LinkedHashMap<>();
+        for (int i = 0; i < paramNames.size(); i++) grads.put(paramNames.get(i), out.get(gradNames.get(i)));
+        return new Step(result[0], grads);
+    }
+
+    /** The executor running the gradient function (for memory figures). */
+    public GraphExecutor executor() {
+        return executor;
+    }
+
+    /** Gives a step's gradient arrays back for reuse once the caller is done with them. */
+    public void recycle(Map<String, INDArray> grads) {
+        grads.values().forEach(executor::recycle);
     }
 
     /**
@@ -85,14 +101,17 @@ public final class GraphTrainer {
 
     /**
      * M2.1's ExternalErrorsFunction both registers its placeholder as the gradient and returns it,
-     * so the gradient function computes add(g, g): the fed gradient must be halved. Detected from
-     * the graph rather than assumed, so a fixed ND4J needs no change here.
+     * so the gradient function computes add(g, g). The gradient is therefore fed as the value of
+     * that sum (skipping an [N, V] copy and an [N, V] add); where the graph has no such op (a fixed
+     * ND4J), it is fed into the placeholder itself. Detected from the graph rather than assumed.
      */
-    static double externalGradScale(SameDiff sd, String placeholder) {
+    static String externalGradFeed(SameDiff sd, String placeholder) {
         for (SameDiffOp op : sd.getFunction("grad").getOps().values()) {
             List<String> in = op.getInputsToOp();
-            if (in != null && in.size() == 2 && in.get(0).equals(placeholder) && in.get(1).equals(placeholder)) return 0.5;
+            if (in != null && in.size() == 2 && in.get(0).equals(placeholder) && in.get(1).equals(placeholder)) {
+                return op.getOutputsOfOp().get(0);
+            }
         }
-        return 1.0;
+        return placeholder;
     }
 }

@@ -1,0 +1,124 @@
+package dev.emo.execution;
+
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.VariableType;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.autodiff.samediff.internal.Variable;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Set;
+
+/**
+ * Which ops of a SameDiff graph one call runs, in which order, and how often each computed
+ * variable is read — worked out once per (fed names, outputs), not per call as SameDiff's session
+ * does. Two stages: the ops the first outputs need (e.g. the logits), then the rest (e.g. the
+ * backward pass, which also reads {@code lateFeeds} supplied between the stages).
+ *
+ * <p>Order: a topological sort that prefers the graph's own op order (SameDiff adds backward ops
+ * from the loss towards the inputs, which frees activations early).
+ */
+final class ExecutionPlan {
+    final List<SameDiffOp> first;          // ops the first-stage outputs need
+    final List<SameDiffOp> second;         // every other op the outputs need
+    final Map<String, Integer> reads;      // computed variable → value reads by planned ops (repeats count)
+    final Set<String> sources;             // fed, variable and constant names: never freed
+
+    ExecutionPlan(SameDiff sd, Collection<String> fed, Collection<String> lateFeeds,
+                  Collection<String> firstOutputs, Collection<String> outputs) {
+        Set<String> known = new HashSet<>(fed);
+        known.addAll(lateFeeds);
+        Set<String> firstOps = ancestors(sd, firstOutputs, new HashSet<>(fed));
+        Set<String> all = ancestors(sd, outputs, known);
+        all.addAll(firstOps);
+        List<SameDiffOp> order = topological(sd, all, known);
+        first = new ArrayList<>();
+        second = new ArrayList<>();
+        for (SameDiffOp op : order) (firstOps.contains(op.getName()) ? first : second).add(op);
+        reads = new HashMap<>();
+        sources = new HashSet<>(known);
+        for (SameDiffOp op : order) {
+            List<String> ins = inputs(op);
+            for (int i = 0; i < ins.size(); i++) {
+                String in = ins.get(i);
+                if (isSource(sd, in, known)) sources.add(in);
+                else if (!ShapeOnlyOps.shapeOnly(op, i)) reads.merge(in, 1, Integer::sum);
+            }
+        }
+    }
+
+    static List<String> inputs(SameDiffOp op) {
+        List<String> in = op.getInputsToOp();
+        return in == null ? List.of() : in;
+    }
+
+    private static boolean isSource(SameDiff sd, String var, Set<String> known) {
+        if (known.contains(var)) return true;
+        VariableType t = variable(sd, var).getVariable().getVariableType();
+        return t == VariableType.VARIABLE || t == VariableType.CONSTANT;
+    }
+
+    private static Variable variable(SameDiff sd, String name) {
+        Variable v = sd.getVariables().get(name);
+        if (v == null) throw new IllegalArgumentException("no variable '" + name + "' in the graph");
+        return v;
+    }
+
+    /** The ops needed to compute {@code targets} from {@code known} values, variables and constants. */
+    private static Set<String> ancestors(SameDiff sd, Collection<String> targets, Set<String> known) {
+        Set<String> ops = new LinkedHashSet<>();
+        ArrayDeque<String> todo = new ArrayDeque<>(targets);
+        Set<String> seen = new HashSet<>();
+        while (!todo.isEmpty()) {
+            String var = todo.pop();
+            if (!seen.add(var) || isSource(sd, var, known)) continue;
+            Variable v = variable(sd, var);
+            if (v.getVariable().getVariableType() == VariableType.PLACEHOLDER) {
+                throw new IllegalArgumentException("placeholder '" + var + "' is needed but was not fed");
+            }
+            String op = v.getOutputOfOp();
+            if (op == null) throw new IllegalArgumentException("variable '" + var + "' is computed by no op");
+            if (ops.add(op)) todo.addAll(inputs(sd.getOps().get(op)));
+        }
+        return ops;
+    }
+
+    private static List<SameDiffOp> topological(SameDiff sd, Set<String> ops, Set<String> known) {
+        Map<String, Integer> rank = new HashMap<>();
+        int i = 0;
+        for (String name : sd.getOps().keySet()) rank.put(name, i++);
+        Map<String, Integer> pending = new HashMap<>();
+        Map<String, List<String>> consumers = new HashMap<>();
+        for (String name : ops) {
+            Set<String> producers = new HashSet<>();
+            for (String in : inputs(sd.getOps().get(name))) {
+                if (known.contains(in)) continue;
+                String p = sd.getVariables().get(in).getOutputOfOp();
+                if (p != null && ops.contains(p)) producers.add(p);
+            }
+            pending.put(name, producers.size());
+            for (String p : producers) consumers.computeIfAbsent(p, k -> new ArrayList<>()).add(name);
+        }
+        PriorityQueue<String> ready = new PriorityQueue<>((a, b) -> Integer.compare(rank.get(a), rank.get(b)));
+        pending.forEach((name, n) -> {
+            if (n == 0) ready.add(name);
+        });
+        List<SameDiffOp> out = new ArrayList<>(ops.size());
+        while (!ready.isEmpty()) {
+            String name = ready.poll();
+            out.add(sd.getOps().get(name));
+            for (String c : consumers.getOrDefault(name, List.of())) {
+                if (pending.merge(c, -1, Integer::sum) == 0) ready.add(c);
+            }
+        }
+        if (out.size() != ops.size()) throw new IllegalStateException("the graph has a cycle among " + ops.size() + " ops");
+        return out;
+    }
+}

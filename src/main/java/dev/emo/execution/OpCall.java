@@ -1,0 +1,132 @@
+package dev.emo.execution;
+
+import org.nd4j.autodiff.functions.DifferentialFunction;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.internal.SameDiffOp;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.BaseOp;
+import org.nd4j.linalg.api.ops.BaseReduceOp;
+import org.nd4j.linalg.api.ops.CustomOp;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.Op;
+import org.nd4j.linalg.api.ops.OpContext;
+import org.nd4j.linalg.api.ops.ReduceOp;
+import org.nd4j.linalg.api.ops.ScalarOp;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.Assign;
+import org.nd4j.linalg.api.shape.LongShapeDescriptor;
+import org.nd4j.linalg.api.shape.Shape;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * One op of a graph, ready to run many times: its {@link OpContext} and the output shapes of the
+ * last input shapes (re-derived by libnd4j only when an input's shape, or a small integer input
+ * such as a shape vector, changed). Parameterised as SameDiff's InferenceSession does it (custom
+ * ops get every argument through the context; legacy reductions take their axis from a second
+ * input, legacy scalar ops their scalar), but outputs come from the executor's pool.
+ */
+final class OpCall {
+    private static final int VALUE_KEY_LIMIT = 8;   // integer inputs up to this length are shape-like
+
+    private final SameDiffOp op;
+    private final DataType[] outTypes;
+    private final OpContext context = Nd4j.getExecutioner().buildContext();
+    private long[] lastKey;
+    private List<LongShapeDescriptor> lastShapes;
+
+    OpCall(SameDiff sd, SameDiffOp op) {
+        this.op = op;
+        List<String> outs = op.getOutputsOfOp();
+        outTypes = new DataType[outs.size()];
+        for (int i = 0; i < outTypes.length; i++) outTypes[i] = sd.getVariable(outs.get(i)).dataType();
+        DifferentialFunction f = op.getOp();
+        if (f instanceof Assign || !(f instanceof CustomOp || f instanceof Op)) {
+            throw new UnsupportedOperationException("the graph executor does not run " + f.getClass().getSimpleName()
+                    + " ('" + op.getName() + "'); use SameDiff's own output() for this graph");
+        }
+    }
+
+    SameDiffOp op() {
+        return op;
+    }
+
+    /** Runs the op on {@code args} (in argument order); outputs are taken from {@code pool}. */
+    INDArray[] run(INDArray[] args, ArrayPool pool) {
+        DifferentialFunction f = op.getOp();
+        if (f instanceof CustomOp c) {
+            DynamicCustomOp d = (DynamicCustomOp) c;
+            context.setArgs(args, d.iArgs(), d.dArgs(), d.tArgs(), d.bArgs());
+            List<LongShapeDescriptor> shapes = shapes(args, () -> c.calculateOutputShape(context));
+            for (int i = 0; i < shapes.size(); i++) context.setOutputArray(i, pool.acquire(shapes.get(i)));
+            Nd4j.exec(c, context);
+        } else {
+            Op o = (Op) f;
+            boolean axisArg = o instanceof ReduceOp r && r.getOpType() != Op.Type.REDUCE3 && args.length == 2;
+            boolean emptyReduce = false;
+            if (axisArg) {
+                emptyReduce = args[1].isEmpty();
+                f.setDimensions(emptyReduce ? null : Shape.normalizeAxis(args[0].rank(), args[1].toIntVector()));
+                ((BaseReduceOp) o).setEmptyReduce(emptyReduce);
+            } else if (o instanceof ScalarOp s && args.length == 2) {
+                s.setScalar(args[1]);
+            }
+            context.setInputArrays(args.length == 2 && !axisArg ? new INDArray[]{args[0], args[1]} : new INDArray[]{args[0]});
+            List<LongShapeDescriptor> shapes = emptyReduce
+                    ? List.of(LongShapeDescriptor.fromShape(args[0].shape(), args[0].dataType()))
+                    : shapes(args, () -> ((BaseOp) o).calculateOutputShape(context));
+            context.setOutputArray(0, pool.acquire(shapes.get(0)));
+            Nd4j.exec(o, context);
+        }
+        return context.getOutputArrays().toArray(new INDArray[0]);
+    }
+
+    private List<LongShapeDescriptor> shapes(INDArray[] args, java.util.function.Supplier<List<LongShapeDescriptor>> derive) {
+        long[] key = key(args);
+        if (lastShapes != null && Arrays.equals(key, lastKey)) return lastShapes;
+        List<LongShapeDescriptor> derived = derive.get();
+        List<LongShapeDescriptor> shapes = derived == null ? null : new java.util.ArrayList<>(derived);
+        if (shapes == null || shapes.size() != outTypes.length) {
+            throw new IllegalStateException("op '" + op.getName() + "' reported " + (shapes == null ? 0 : shapes.size())
+                    + " output shapes for " + outTypes.length + " outputs");
+        }
+        // as InferenceSession: ops with several valid output types are given the variable's type
+        for (int i = 0; i < shapes.size(); i++) {
+            if (shapes.get(i).dataType() != outTypes[i]) shapes.set(i, shapes.get(i).asDataType(outTypes[i]));
+        }
+        lastKey = key;
+        lastShapes = shapes;
+        return shapes;
+    }
+
+    /** Every input's type, rank and shape, plus the values of small integer inputs (shape vectors, axes). */
+    private static long[] key(INDArray[] args) {
+        int n = 0;
+        for (INDArray a : args) n += 3 + a.rank() + (smallInt(a) ? (int) a.length() : 0);
+        long[] key = new long[n];
+        int i = 0;
+        for (INDArray a : args) {
+            key[i++] = a.dataType().ordinal();
+            key[i++] = a.isEmpty() ? -1 : a.rank();
+            for (long s : a.shape()) key[i++] = s;
+            if (smallInt(a)) {
+                key[i++] = a.length();
+                for (long v : a.toLongVector()) key[i++] = v;
+            } else {
+                key[i++] = -2;
+            }
+        }
+        return key;
+    }
+
+    private static boolean smallInt(INDArray a) {
+        return !a.isEmpty() && a.length() <= VALUE_KEY_LIMIT && (a.dataType().isIntType() || a.dataType() == DataType.BOOL);
+    }
+
+    /** The op's declared input variables, for error messages. */
+    String describe() {
+        return op.getName() + " (" + op.getOp().opName() + ") inputs " + op.getInputsToOp();
+    }
+}
