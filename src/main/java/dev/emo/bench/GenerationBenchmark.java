@@ -11,13 +11,14 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Ancestral-sampling throughput with and without the KV cache on a reference-sized model with
- * random weights: a batch of prompts, a fixed number of new tokens (no stop token). Prints numbers;
- * asserts nothing.
+ * Ancestral-sampling throughput on a reference-sized model with random weights: a batch of prompts,
+ * a fixed number of new tokens (no stop token), timed end to end (prefill included) with the KV
+ * cache and, optionally, without it. Prints numbers; asserts nothing.
  */
 public final class GenerationBenchmark {
     private GenerationBenchmark() {}
 
+    /** uncachedSeconds is NaN when the uncached run was not asked for. */
     public record Result(String arch, int batch, int promptLength, int newTokens, double cachedSeconds,
                          double uncachedSeconds, long peakRssMb) {
         public double cachedTokensPerSecond() {
@@ -29,7 +30,7 @@ public final class GenerationBenchmark {
         }
     }
 
-    public static Result run(String arch, int batch, int promptLength, int newTokens) {
+    public static Result run(String arch, int batch, int promptLength, int newTokens, boolean uncached) {
         CausalLM plain = Architectures.randomModel(arch, 1);
         CausalLM cached = Models.withKvCache(plain);
         Random rng = new Random(1);
@@ -41,13 +42,11 @@ public final class GenerationBenchmark {
         }
         Generator.Options o = new Generator.Options(newTokens, Sampling.ANCESTRAL, 1, -1, batch);
         new Generator(cached).generate(prompts, new Generator.Options(2, Sampling.ANCESTRAL, 1, -1, batch)); // warm-up
-        System.gc();
+        Rss.Peak peak = new Rss.Peak();
         double withCache = time(() -> new Generator(cached).generate(prompts, o));
-        long peak = Rss.currentMb();     // sampled after each run, not a true peak
-        System.gc();
-        double without = time(() -> new Generator(plain).generate(prompts, o));
-        peak = Math.max(peak, Rss.currentMb());
-        return new Result(arch, batch, promptLength, newTokens, withCache, without, peak);
+        long peakMb = peak.stop();
+        double without = uncached ? time(() -> new Generator(plain).generate(prompts, o)) : Double.NaN;
+        return new Result(arch, batch, promptLength, newTokens, withCache, without, peakMb);
     }
 
     private static double time(Runnable r) {

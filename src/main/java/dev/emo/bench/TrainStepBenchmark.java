@@ -20,7 +20,8 @@ import java.util.Random;
 public final class TrainStepBenchmark {
     private TrainStepBenchmark() {}
 
-    public record Result(String objective, double[] seconds, long[] rssMb, double medianSeconds, double tokensPerSecond) {}
+    /** kind: the objective's name (mle, emo, …); objective: with its parameters. */
+    public record Result(String kind, String objective, double[] seconds, long[] rssMb, double medianSeconds, double tokensPerSecond) {}
 
     /**
      * @param batch      sequences per optimizer step
@@ -71,6 +72,6 @@ public final class TrainStepBenchmark {
         double[] sorted = Arrays.copyOfRange(s, Math.min(1, steps - 1), steps); // the first step builds the gradient graph
         Arrays.sort(sorted);
         double median = sorted[sorted.length / 2];
-        return new Result(objective.toString(), s, rss, median, batch * (double) length / median);
+        return new Result(objective.kind(), objective.toString(), s, rss, median, batch * (double) length / median);
     }
 }

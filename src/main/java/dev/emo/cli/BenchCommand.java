@@ -49,6 +49,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "3", description = "timed repetitions after one warm-up (default: ${DEFAULT-VALUE})")
     int reps;
 
+    @Option(names = "--uncached", description = "generate: also time sampling without the KV cache (slow)")
+    boolean uncached;
+
+    @Option(names = "--json", description = "train, generate: also write the figures to this JSON file")
+    java.nio.file.Path json;
+
     @Override
     public Integer call() {
         if (what.equals("train")) return train();
@@ -71,14 +77,29 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private int generate() {
-        GenerationBenchmark.Result r = GenerationBenchmark.run(arch, batch, length, newTokens);
-        System.out.printf("ancestral sampling, %s, %d prompts of %d tokens, %d new tokens each, %d cores:%n"
-                        + "  with KV cache    %7.1f s  %6.1f tokens/s%n  without KV cache %7.1f s  %6.1f tokens/s  (cache speed-up x%.1f)%n"
-                        + "  peak RSS %d MB%n",
-                r.arch(), r.batch(), r.promptLength(), r.newTokens(), Runtime.getRuntime().availableProcessors(),
-                r.cachedSeconds(), r.cachedTokensPerSecond(), r.uncachedSeconds(), r.uncachedTokensPerSecond(),
-                r.uncachedSeconds() / r.cachedSeconds(), r.peakRssMb());
+        GenerationBenchmark.Result r = GenerationBenchmark.run(arch, batch, length, newTokens, uncached);
+        System.out.printf("ancestral sampling, %s, %d prompts of %d tokens, %d new tokens each, %d cores, end to end (prefill included):%n"
+                        + "  with KV cache    %7.1f s  %6.1f tokens/s%n", r.arch(), r.batch(), r.promptLength(), r.newTokens(),
+                Runtime.getRuntime().availableProcessors(), r.cachedSeconds(), r.cachedTokensPerSecond());
+        if (uncached) {
+            System.out.printf("  without KV cache %7.1f s  %6.1f tokens/s  (cache speed-up x%.1f)%n",
+                    r.uncachedSeconds(), r.uncachedTokensPerSecond(), r.uncachedSeconds() / r.cachedSeconds());
+        }
+        System.out.printf("  peak RSS %d MB%n", r.peakRssMb());
+        System.out.print(dev.emo.execution.OpProfile.report());
+        writeJson(java.util.Map.of("tokens_per_s", r.cachedTokensPerSecond(), "seconds", r.cachedSeconds(),
+                "peak_rss_mb", r.peakRssMb(), "batch", r.batch(), "prompt_length", r.promptLength(), "new_tokens", r.newTokens()));
         return 0;
+    }
+
+    /** The figures for scripts (bench/compare.sh reads these, never the console text). */
+    private void writeJson(Object figures) {
+        if (json == null) return;
+        try {
+            new com.fasterxml.jackson.databind.ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(json.toFile(), figures);
+        } catch (java.io.IOException e) {
+            throw new dev.emo.UserError(json + ": cannot write the benchmark figures (" + e.getMessage() + "); choose a writable path");
+        }
     }
 
     private int train() {
@@ -89,12 +110,16 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf("%ntraining step, %s, batch %dx%d (micro-batch %d), %d cores (median of steps 2..%d)%n", arch, batch,
                 length, microBatch > 0 ? microBatch : batch, Runtime.getRuntime().availableProcessors(), steps);
         double base = results.get(0).medianSeconds();
+        java.util.Map<String, Object> figures = new java.util.LinkedHashMap<>();
         for (TrainStepBenchmark.Result r : results) {
             long peak = Arrays.stream(r.rssMb()).max().orElse(-1);
             System.out.printf("  %-8s %7.2f s/step  %6.1f tokens/s  x%.2f of %s  peak RSS %d MB  RSS by step %s%n",
                     r.objective(), r.medianSeconds(), r.tokensPerSecond(), r.medianSeconds() / base,
                     results.get(0).objective(), peak, Arrays.toString(r.rssMb()));
+            figures.put(r.kind(), java.util.Map.of("tokens_per_s", r.tokensPerSecond(), "seconds_per_step", r.medianSeconds(),
+                    "peak_rss_mb", peak, "rss_mb_by_step", r.rssMb(), "seconds_by_step", r.seconds()));
         }
+        writeJson(figures);
         return 0;
     }
 }

@@ -33,6 +33,7 @@ final class OpCall {
 
     private final SameDiffOp op;
     private final DataType[] outTypes;
+    private final boolean hostMatmul;     // a float matmul that HostBlas may run
     private final OpContext context = Nd4j.getExecutioner().buildContext();
     private long[] lastKey;
     private List<LongShapeDescriptor> lastShapes;
@@ -43,6 +44,7 @@ final class OpCall {
         outTypes = new DataType[outs.size()];
         for (int i = 0; i < outTypes.length; i++) outTypes[i] = sd.getVariable(outs.get(i)).dataType();
         DifferentialFunction f = op.getOp();
+        hostMatmul = f.opName().equals("matmul") && outTypes.length == 1 && outTypes[0] == DataType.FLOAT;
         if (f instanceof Assign || !(f instanceof CustomOp || f instanceof Op)) {
             throw new UnsupportedOperationException("the graph executor does not run " + f.getClass().getSimpleName()
                     + " ('" + op.getName() + "'); use SameDiff's own output() for this graph");
@@ -58,6 +60,12 @@ final class OpCall {
         DifferentialFunction f = op.getOp();
         if (f instanceof CustomOp c) {
             DynamicCustomOp d = (DynamicCustomOp) c;
+            if (hostMatmul && HostBlas.accepts(args, d.iArgs(), d.tArgs())) {
+                boolean ta = d.iArgs().length > 0 && d.iArgs()[0] != 0, tb = d.iArgs().length > 1 && d.iArgs()[1] != 0;
+                INDArray out = pool.acquire(LongShapeDescriptor.fromShape(HostBlas.shape(args[0], ta, args[1], tb), outTypes[0]));
+                HostBlas.matmul(args[0], ta, args[1], tb, out);
+                return new INDArray[]{out};
+            }
             context.setArgs(args, d.iArgs(), d.dArgs(), d.tArgs(), d.bArgs());
             List<LongShapeDescriptor> shapes = shapes(args, () -> c.calculateOutputShape(context));
             for (int i = 0; i < shapes.size(); i++) context.setOutputArray(i, pool.acquire(shapes.get(i)));
@@ -113,7 +121,7 @@ final class OpCall {
             for (long s : a.shape()) key[i++] = s;
             if (smallInt(a)) {
                 key[i++] = a.length();
-                for (long v : a.toLongVector()) key[i++] = v;
+                for (long j = 0; j < a.length(); j++) key[i++] = a.getLong(j);
             } else {
                 key[i++] = -2;
             }

@@ -1,6 +1,7 @@
 package dev.emo.models;
 
 import dev.emo.UserError;
+import dev.emo.execution.GraphExecutor;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -58,6 +59,7 @@ public abstract class CausalLM {
 
     private final boolean kvCache;
     private int attentionLayers;           // layers wired so far: names the cache placeholders
+    private GraphExecutor executor;        // runs the forward graph (created on first use)
 
     protected CausalLM(ModelConfig config, boolean kvCache) {
         this.config = config.validate();
@@ -132,8 +134,18 @@ public abstract class CausalLM {
     private INDArray run(INDArray inputIds, INDArray attentionMask, INDArray positions, String output) {
         Map<String, INDArray> f = feeds(inputIds, attentionMask, positions);
         if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
-        INDArray flat = sd.outputSingle(f, output);
+        INDArray flat = executor().output(f, List.of(output)).get(output);
         return flat.reshape(inputIds.size(0), inputIds.size(1), flat.size(1));
+    }
+
+    private GraphExecutor executor() {
+        if (executor == null) executor = new GraphExecutor(sd);
+        return executor;
+    }
+
+    /** Frees the buffers kept for reuse by later forward passes (e.g. after an evaluation during training). */
+    public void releaseBuffers() {
+        if (executor != null) executor.close();
     }
 
     /**
@@ -151,7 +163,7 @@ public abstract class CausalLM {
             outputs.add(PRESENT_KEY + l);
             outputs.add(PRESENT_VALUE + l);
         }
-        Map<String, INDArray> out = sd.output(f, outputs.toArray(new String[0]));
+        Map<String, INDArray> out = executor().output(f, outputs);
         List<INDArray> keys = new ArrayList<>(), values = new ArrayList<>();
         for (int l = 0; l < layers; l++) {
             keys.add(out.get(PRESENT_KEY + l));

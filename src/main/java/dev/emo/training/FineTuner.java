@@ -117,8 +117,8 @@ public final class FineTuner {
             mleSum += r.meanMle() * r.tokens();
             objSum += r.loss() * r.tokens();
             tokens += r.tokens();
-            System.gc();
         }
+        model.releaseBuffers();
         return new Eval(mleSum / Math.max(1, tokens), objSum / Math.max(1, tokens), tokens);
     }
 
