@@ -3,7 +3,7 @@
 autograd), timed on this machine's CPU. Prints one line per objective: seconds per step, tokens/s.
 
 Run by bench/compare.sh with Debian's python3-torch (/usr/bin/python3)."""
-import argparse, math, time, resource
+import argparse, json, math, time, resource
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -65,7 +65,9 @@ def main():
     ap.add_argument("--steps", type=int, default=4)
     ap.add_argument("--objectives", default="mle,emo")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--json", help="also write the figures here (what bench/compare.sh reads)")
     a = ap.parse_args()
+    figures = {}
     torch.set_num_threads(a.threads)
     torch.manual_seed(1)
     for objective in a.objectives.split(","):
@@ -83,9 +85,15 @@ def main():
             opt.step()
             times.append(time.perf_counter() - t0)
         steady = sorted(times[1:])[len(times[1:]) // 2] if len(times) > 1 else times[0]
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024     # process peak so far (objectives run in order)
+        figures[objective] = {"tokens_per_s": a.batch * a.length / steady, "seconds_per_step": steady,
+                              "peak_rss_mb": rss, "seconds_by_step": times}
         print(f"pytorch {objective:6s} {steady:7.2f} s/step  {a.batch * a.length / steady:6.1f} tokens/s  "
               f"(steps {[round(t, 2) for t in times]}, peak RSS {rss} MB, torch {torch.__version__}, {a.threads} threads)", flush=True)
+
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(figures, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,10 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.nio.FloatBuffer;
+
 /**
- * 2-D float matrix products straight through OpenBLAS's CBLAS on the CPU backend, for the
+ * Float matrix products (2-D, or batched over equal leading dimensions) straight through OpenBLAS's CBLAS on the CPU backend, for the
  * executor's {@code matmul} ops. libnd4j's matmul reaches the same sgemm for large products, but
  * for the few-row products of decoding it is 3–20× slower (measured: one row × GPT-2's [768, 3072]
  * weight 7.3 ms vs 0.34 ms with sgemv; × the [50257, 768] head 38 ms vs 8 ms), which made every
@@ -27,37 +29,99 @@ final class HostBlas {
         }
     }
 
-    /** Whether {@link #matmul} can compute this op: plain row-major float matrices, α = 1, β = 0, no transposed result. */
+    /**
+     * Whether {@link #matmul} can compute this op: plain row-major float arrays of the same rank ≥ 2
+     * with equal leading (batch) dimensions, α = 1, β = 0, no transposed result.
+     */
     static boolean accepts(INDArray[] args, long[] iArgs, double[] tArgs) {
         if (!AVAILABLE || args.length != 2) return false;
         if (iArgs.length > 2 && iArgs[2] != 0) return false;
         if (tArgs.length >= 2 && (tArgs[0] != 1.0 || tArgs[1] != 0.0)) return false;
-        return plain(args[0]) && plain(args[1]);
+        INDArray a = args[0], b = args[1];
+        if (!plain(a) || !plain(b) || a.rank() != b.rank()) return false;
+        for (int i = 0; i < a.rank() - 2; i++) if (a.size(i) != b.size(i)) return false;
+        return true;
     }
 
+    /** Float, not empty, owning a dense row-major buffer (ND4J gives size-1 dimensions stride 1, so strides are not compared). */
     private static boolean plain(INDArray a) {
-        return a.dataType() == DataType.FLOAT && a.rank() == 2 && !a.isEmpty() && !a.isView() && a.offset() == 0
-                && a.ordering() == 'c' && a.stride(1) == 1 && a.stride(0) == a.size(1);
+        return a.dataType() == DataType.FLOAT && a.rank() >= 2 && !a.isEmpty() && !a.isView() && a.offset() == 0
+                && a.ordering() == 'c' && a.data().length() == a.length() && a.elementWiseStride() == 1;
     }
 
-    /** Output shape of op(a)·op(b). */
+    /** Output shape of op(a)·op(b) over the last two dimensions. */
     static long[] shape(INDArray a, boolean ta, INDArray b, boolean tb) {
-        return new long[]{ta ? a.size(1) : a.size(0), tb ? b.size(0) : b.size(1)};
+        int r = a.rank();
+        long[] out = a.shape().clone();
+        out[r - 2] = ta ? a.size(r - 1) : a.size(r - 2);
+        out[r - 1] = tb ? b.size(r - 2) : b.size(r - 1);
+        return out;
     }
 
-    /** c [M, N] = op(a) [M, K] · op(b) [K, N]; c is a plain row-major float matrix. */
+    /** c [..., M, N] = op(a) [..., M, K] · op(b) [..., K, N], one product per leading index; c plain row-major. */
     static void matmul(INDArray a, boolean ta, INDArray b, boolean tb, INDArray c) {
-        int m = (int) c.size(0), n = (int) c.size(1), k = (int) (ta ? a.size(0) : a.size(1));
-        if ((tb ? b.size(1) : b.size(0)) != k) throw new IllegalArgumentException("matmul: inner sizes differ");
+        int r = a.rank();
+        int m = (int) c.size(r - 2), n = (int) c.size(r - 1), k = (int) (ta ? a.size(r - 2) : a.size(r - 1));
+        if ((tb ? b.size(r - 1) : b.size(r - 2)) != k) throw new IllegalArgumentException("matmul: inner sizes differ");
+        int lda = (int) a.size(r - 1), ldb = (int) b.size(r - 1);
+        long batches = c.length() / ((long) m * n);
         FloatPointer pa = (FloatPointer) a.data().addressPointer(), pb = (FloatPointer) b.data().addressPointer();
         FloatPointer pc = (FloatPointer) c.data().addressPointer();
-        int ldb = (int) b.size(1);
-        if (m == 1) {   // a single row (or column): a matrix-vector product reads the weights once
-            if (tb) openblas.cblas_sgemv(openblas.CblasRowMajor, openblas.CblasNoTrans, n, k, 1f, pb, ldb, pa, 1, 0f, pc, 1);
-            else openblas.cblas_sgemv(openblas.CblasRowMajor, openblas.CblasTrans, k, n, 1f, pb, ldb, pa, 1, 0f, pc, 1);
+        if (batches == 1) {
+            product(pa, ta, lda, pb, tb, ldb, pc, m, n, k);
+            return;
+        }
+        if ((long) m * n * k <= SMALL_PRODUCT) {
+            // many small products (attention heads while decoding): a CBLAS call costs ≈ 0.25 ms here
+            // however small the product (thread hand-offs), so these run as plain loops on this thread
+            small(a.data().asNioFloat(), ta, lda, b.data().asNioFloat(), tb, ldb, c.data().asNioFloat(), batches, m, n, k);
+            return;
+        }
+        FloatPointer xa = new FloatPointer(pa), xb = new FloatPointer(pb), xc = new FloatPointer(pc);
+        for (long i = 0; i < batches; i++) {
+            xa.position(pa.position() + i * m * k);
+            xb.position(pb.position() + i * k * n);
+            xc.position(pc.position() + i * m * n);
+            product(xa, ta, lda, xb, tb, ldb, xc, m, n, k);
+        }
+    }
+
+    /** Multiply-adds per product up to which batched products run as Java loops. */
+    private static final long SMALL_PRODUCT = 1L << 16;
+
+    private static void small(FloatBuffer a, boolean ta, int lda, FloatBuffer b, boolean tb, int ldb, FloatBuffer c,
+                              long batches, int m, int n, int k) {
+        for (long bi = 0; bi < batches; bi++) {
+            int oa = (int) (bi * m * k), ob = (int) (bi * k * n), oc = (int) (bi * m * n);
+            for (int i = 0; i < m; i++) {
+                int row = oc + i * n;
+                if (tb) {       // C[i, j] = Σ_p A[i, p] · B[j, p]: two contiguous rows per dot product
+                    for (int j = 0; j < n; j++) {
+                        float acc = 0f;
+                        int jb = ob + j * ldb;
+                        for (int p = 0; p < k; p++) acc += (ta ? a.get(oa + p * lda + i) : a.get(oa + i * lda + p)) * b.get(jb + p);
+                        c.put(row + j, acc);
+                    }
+                } else {        // C[i, :] = Σ_p A[i, p] · B[p, :]: contiguous rows of B accumulated
+                    for (int j = 0; j < n; j++) c.put(row + j, 0f);
+                    for (int p = 0; p < k; p++) {
+                        float aip = ta ? a.get(oa + p * lda + i) : a.get(oa + i * lda + p);
+                        int pb = ob + p * ldb;
+                        for (int j = 0; j < n; j++) c.put(row + j, c.get(row + j) + aip * b.get(pb + j));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void product(FloatPointer a, boolean ta, int lda, FloatPointer b, boolean tb, int ldb, FloatPointer c,
+                                int m, int n, int k) {
+        if (m == 1 && !ta) {   // one row: a matrix-vector product reads the weights once
+            if (tb) openblas.cblas_sgemv(openblas.CblasRowMajor, openblas.CblasNoTrans, n, k, 1f, b, ldb, a, 1, 0f, c, 1);
+            else openblas.cblas_sgemv(openblas.CblasRowMajor, openblas.CblasTrans, k, n, 1f, b, ldb, a, 1, 0f, c, 1);
             return;
         }
         openblas.cblas_sgemm(openblas.CblasRowMajor, ta ? openblas.CblasTrans : openblas.CblasNoTrans,
-                tb ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, 1f, pa, (int) a.size(1), pb, ldb, 0f, pc, n);
+                tb ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, 1f, a, lda, b, ldb, 0f, c, n);
     }
 }

@@ -63,7 +63,9 @@ final class OpCall {
             if (hostMatmul && HostBlas.accepts(args, d.iArgs(), d.tArgs())) {
                 boolean ta = d.iArgs().length > 0 && d.iArgs()[0] != 0, tb = d.iArgs().length > 1 && d.iArgs()[1] != 0;
                 INDArray out = pool.acquire(LongShapeDescriptor.fromShape(HostBlas.shape(args[0], ta, args[1], tb), outTypes[0]));
+                long t0 = System.nanoTime();
                 HostBlas.matmul(args[0], ta, args[1], tb, out);
+                if (OpProfile.ENABLED) OpProfile.add("host:" + java.util.Arrays.toString(out.shape()).replaceAll("\\d{3,}", "P"), System.nanoTime() - t0);
                 return new INDArray[]{out};
             }
             context.setArgs(args, d.iArgs(), d.dArgs(), d.tArgs(), d.bArgs());

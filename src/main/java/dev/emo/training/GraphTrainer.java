@@ -4,9 +4,7 @@ import dev.emo.execution.GraphExecutor;
 import dev.emo.models.CausalLM;
 import dev.emo.objectives.FusedLmLoss;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.internal.InferenceSession;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
-import org.nd4j.autodiff.samediff.internal.memory.NoOpMemoryMgr;
 import org.nd4j.autodiff.util.SameDiffUtils;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.ExternalErrorsFunction;
@@ -73,18 +71,6 @@ public final class GraphTrainer {
     /** Gives a step's gradient arrays back for reuse once the caller is done with them. */
     public void recycle(Map<String, INDArray> grads) {
         grads.values().forEach(executor::recycle);
-    }
-
-    /**
-     * SameDiff's default session memory manager keeps released arrays for reuse; on this workload
-     * (hundreds of differently sized activations per step) it was ~1.6× slower than plain
-     * allocation (GPT-2 small, 2×256: 24 s vs 15 s per step), and the garbage is freed by the GC
-     * anyway. Sessions are per thread, so this is checked on every step.
-     */
-    static void noCachingSession(SameDiff sd) {
-        long thread = Thread.currentThread().getId();
-        InferenceSession session = sd.getSessions().computeIfAbsent(thread, t -> new InferenceSession(sd));
-        if (!(session.getMmgr() instanceof NoOpMemoryMgr)) session.setMmgr(new NoOpMemoryMgr());
     }
 
     /** SameDiff prints one System.out line per differentiated op when it builds the gradient function. */
