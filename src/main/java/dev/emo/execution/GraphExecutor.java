@@ -148,7 +148,16 @@ public final class GraphExecutor implements AutoCloseable {
                 } else if (shapeOnly) {
                     boolean[] needed = new boolean[outs.size()];
                     for (int i = 0; i < needed.length; i++) needed[i] = keep.contains(outs.get(i)) || plan.reads.containsKey(outs.get(i));
-                    results = ShapeOnlyOps.run(sd, op, argShapes, args, needed, pool);
+                    String g = ins.size() == 3 ? ins.get(2) : null;
+                    boolean gFree = g != null && !keep.contains(g) && !plan.sources.contains(g) && unread.getOrDefault(g, 0) == 1
+                            && mine.contains(args[2]) && !g.equals(ins.get(0)) && !g.equals(ins.get(1));
+                    results = ShapeOnlyOps.run(sd, op, argShapes, args, needed, gFree, pool);
+                    for (INDArray r : results) {
+                        if (gFree && r == args[2]) {  // g moved to an output: its old name no longer owns it
+                            values.remove(g);
+                            unread.put(g, 0);
+                        }
+                    }
                 } else {
                     results = calls.computeIfAbsent(op.getName(), n -> new OpCall(sd, op)).run(args, pool);
                 }
@@ -156,7 +165,9 @@ public final class GraphExecutor implements AutoCloseable {
                 for (int i = 0; i < outs.size(); i++) {
                     INDArray r = results[i];
                     if (r == null) continue;                              // an output nothing reads
-                    if (ArrayPool.owned(r) && !fed.contains(r) && !aliasesAny(r, args)) mine.add(r);
+                    if (shapeOnly && args.length == 3 && r == args[2]) {
+                        // moved (see above): stays in mine under its new name
+                    } else if (ArrayPool.owned(r) && !fed.contains(r) && !aliasesAny(r, args)) mine.add(r);
                     else for (INDArray a : args) if (a != null && a.data() == r.data()) mine.remove(a); // a view: pin its base
                     values.put(outs.get(i), r);
                     shapes.put(outs.get(i), r.shape());
@@ -165,7 +176,7 @@ public final class GraphExecutor implements AutoCloseable {
                 for (int i = 0; i < ins.size(); i++) {
                     String in = ins.get(i);
                     if (plan.sources.contains(in) || (shapeOnly && ShapeOnlyOps.shapeOnly(op, i))) continue;
-                    unread.merge(in, -1, Integer::sum);
+                    if (unread.merge(in, -1, Integer::sum) < 0) unread.put(in, 0);   // a moved value was already settled
                     dropIfDone(in);
                 }
             }

@@ -48,18 +48,23 @@ final class ShapeOnlyOps {
      * @param shapes  every input's shape (the shape-only ones recorded when they were computed)
      * @param args    the inputs that are read for values (null at shape-only positions)
      * @param needed  which outputs any later op or the caller reads; the others are left null
+     * @param gFree   whether this op is the last reader of the gradient g (args[2]), which may then be returned as an output
      */
-    static INDArray[] run(SameDiff sd, SameDiffOp op, long[][] shapes, INDArray[] args, boolean[] needed, ArrayPool pool) {
+    static INDArray[] run(SameDiff sd, SameDiffOp op, long[][] shapes, INDArray[] args, boolean[] needed, boolean gFree,
+                          ArrayPool pool) {
         String name = op.getOp().opName();
         if (name.equals("shape_of")) {
             DataType type = sd.getVariable(op.getOutputsOfOp().get(0)).dataType();
             return new INDArray[]{Nd4j.createFromArray(shapes[0]).castTo(type)};
         }
         INDArray g = args[2];
+        // where nothing else reads g, the last output of g's own shape takes g itself instead of a copy
+        int move = -1;
+        for (int i = 0; i < 2 && gFree; i++) if (needed[i] && Arrays.equals(shapes[i], g.shape())) move = i;
         INDArray[] out = new INDArray[2];
         for (int i = 0; i < 2; i++) {
             if (!needed[i]) continue;
-            out[i] = reduceTo(g, shapes[i], pool);
+            out[i] = i == move ? g : reduceTo(g, shapes[i], pool);
             if (i == 1 && name.equals("subtract_bp")) out[i].negi();
         }
         return out;
