@@ -89,27 +89,25 @@ final class HostBlas {
     /** Multiply-adds per product up to which batched products run as Java loops. */
     private static final long SMALL_PRODUCT = 1L << 16;
 
+    /** The small products, accumulated in double (more exact than sgemm's float sums, and as cheap at these sizes). */
     private static void small(FloatBuffer a, boolean ta, int lda, FloatBuffer b, boolean tb, int ldb, FloatBuffer c,
                               long batches, int m, int n, int k) {
+        double[] acc = new double[n];
         for (long bi = 0; bi < batches; bi++) {
             int oa = (int) (bi * m * k), ob = (int) (bi * k * n), oc = (int) (bi * m * n);
             for (int i = 0; i < m; i++) {
-                int row = oc + i * n;
-                if (tb) {       // C[i, j] = Σ_p A[i, p] · B[j, p]: two contiguous rows per dot product
-                    for (int j = 0; j < n; j++) {
-                        float acc = 0f;
-                        int jb = ob + j * ldb;
-                        for (int p = 0; p < k; p++) acc += (ta ? a.get(oa + p * lda + i) : a.get(oa + i * lda + p)) * b.get(jb + p);
-                        c.put(row + j, acc);
-                    }
-                } else {        // C[i, :] = Σ_p A[i, p] · B[p, :]: contiguous rows of B accumulated
-                    for (int j = 0; j < n; j++) c.put(row + j, 0f);
-                    for (int p = 0; p < k; p++) {
-                        float aip = ta ? a.get(oa + p * lda + i) : a.get(oa + i * lda + p);
+                java.util.Arrays.fill(acc, 0.0);
+                for (int p = 0; p < k; p++) {
+                    double aip = ta ? a.get(oa + p * lda + i) : a.get(oa + i * lda + p);
+                    if (tb) {   // B[j, p]: column p of the stored rows
+                        for (int j = 0; j < n; j++) acc[j] += aip * b.get(ob + j * ldb + p);
+                    } else {    // B[p, :]: a contiguous row
                         int pb = ob + p * ldb;
-                        for (int j = 0; j < n; j++) c.put(row + j, c.get(row + j) + aip * b.get(pb + j));
+                        for (int j = 0; j < n; j++) acc[j] += aip * b.get(pb + j);
                     }
                 }
+                int row = oc + i * n;
+                for (int j = 0; j < n; j++) c.put(row + j, (float) acc[j]);
             }
         }
     }
