@@ -69,6 +69,7 @@ public final class TrainStepBenchmark {
                     objective.kind(), i, s[i], lossSum, rss[i], trainer.executor().takePeakLiveBytes() >> 20,
                     trainer.executor().pooledBytes() >> 20, (Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory()) >> 20);
         }
+        trainer.executor().close();   // free this model's buffers now, so the next objective's RSS is its own
         double[] sorted = Arrays.copyOfRange(s, Math.min(1, steps - 1), steps); // the first step builds the gradient graph
         Arrays.sort(sorted);
         double median = sorted[sorted.length / 2];

@@ -28,7 +28,7 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "6", description = "train: steps per objective (default: ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--arch", defaultValue = "gpt2-small", description = "gpt2-small | opt-125m | llama-tiny (default: ${DEFAULT-VALUE})")
+    @Option(names = "--arch", defaultValue = "gpt2-small", description = "gpt2-small | gpt2-medium | opt-125m | opt-350m | llama-tiny (default: ${DEFAULT-VALUE})")
     String arch;
 
     @Option(names = "--batch", defaultValue = "8", description = "default: ${DEFAULT-VALUE}")
@@ -106,6 +106,7 @@ final class BenchCommand implements Callable<Integer> {
         java.util.List<TrainStepBenchmark.Result> results = new java.util.ArrayList<>();
         for (String o : objectives) {
             results.add(TrainStepBenchmark.run(arch, Objective.of(o), batch, microBatch > 0 ? microBatch : batch, length, steps, 1));
+            System.gc();   // the previous objective's model, moments and loss buffers, before the next one is measured
         }
         System.out.printf("%ntraining step, %s, batch %dx%d (micro-batch %d), %d cores (median of steps 2..%d)%n", arch, batch,
                 length, microBatch > 0 ? microBatch : batch, Runtime.getRuntime().availableProcessors(), steps);

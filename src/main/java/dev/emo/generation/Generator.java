@@ -99,7 +99,7 @@ public final class Generator {
             INDArray last;                     // [B, V]
             if (cache != null) {
                 int fed = (int) cache.length();   // tokens of the sequence the cache already holds
-                KvCache.Step step = model.forwardCached(slice(ids, b, total, fed, len), slice(mask, b, total, 0, len), cache);
+                KvCache.Step step = model.forwardCachedLast(slice(ids, b, total, fed, len), slice(mask, b, total, 0, len), cache);
                 cache.close();
                 cache = step.cache();
                 last = lastPosition(step.logits());

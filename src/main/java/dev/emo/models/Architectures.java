@@ -10,7 +10,7 @@ import java.util.List;
 
 /** Named reference configurations (published sizes) for benchmarks, built with random weights. */
 public final class Architectures {
-    public static final List<String> NAMES = List.of("gpt2-small", "opt-125m", "llama-tiny");
+    public static final List<String> NAMES = List.of("gpt2-small", "gpt2-medium", "opt-125m", "opt-350m", "llama-tiny");
 
     private Architectures() {}
 
@@ -19,6 +19,10 @@ public final class Architectures {
         return switch (name) {
             case "gpt2-small" -> new ModelConfig(none, "gpt2", 50257, 768, 12, 12, 12, 3072, 1024, 1e-5,
                     "gelu_new", true, true, 768, 0, 50256, 50256, -1);
+            case "gpt2-medium" -> new ModelConfig(none, "gpt2", 50257, 1024, 24, 16, 16, 4096, 1024, 1e-5,
+                    "gelu_new", true, true, 1024, 0, 50256, 50256, -1);
+            case "opt-350m" -> new ModelConfig(none, "opt", 50272, 1024, 24, 16, 16, 4096, 2048, 1e-5,   // post-LN, 512-wide embeddings
+                    "relu", true, false, 512, 0, 2, 2, 1);
             case "opt-125m" -> new ModelConfig(none, "opt", 50272, 768, 12, 12, 12, 3072, 2048, 1e-5,
                     "relu", true, true, 768, 0, 2, 2, 1);
             case "llama-tiny" -> new ModelConfig(none, "llama", 32000, 512, 8, 8, 4, 1376, 2048, 1e-5,
