@@ -51,10 +51,6 @@ final class OpCall {
         }
     }
 
-    SameDiffOp op() {
-        return op;
-    }
-
     /** Runs the op on {@code args} (in argument order); outputs are taken from {@code pool}. */
     INDArray[] run(INDArray[] args, ArrayPool pool) {
         DifferentialFunction f = op.getOp();
@@ -63,9 +59,11 @@ final class OpCall {
             if (hostMatmul && HostBlas.accepts(args, d.iArgs(), d.tArgs())) {
                 boolean ta = d.iArgs().length > 0 && d.iArgs()[0] != 0, tb = d.iArgs().length > 1 && d.iArgs()[1] != 0;
                 INDArray out = pool.acquire(LongShapeDescriptor.fromShape(HostBlas.shape(args[0], ta, args[1], tb), outTypes[0]));
-                long t0 = System.nanoTime();
+                long t0 = OpProfile.ENABLED ? System.nanoTime() : 0;
                 HostBlas.matmul(args[0], ta, args[1], tb, out);
-                if (OpProfile.ENABLED) OpProfile.add("host:" + java.util.Arrays.toString(out.shape()).replaceAll("\\d{3,}", "P"), System.nanoTime() - t0);
+                if (OpProfile.ENABLED) {   // by output shape, sizes ≥ 100 shown as P: separates prompt, decode and attention products
+                    OpProfile.add("host:" + java.util.Arrays.toString(out.shape()).replaceAll("\\d{3,}", "P"), System.nanoTime() - t0);
+                }
                 return new INDArray[]{out};
             }
             context.setArgs(args, d.iArgs(), d.dArgs(), d.tArgs(), d.bArgs());
@@ -133,10 +131,5 @@ final class OpCall {
 
     private static boolean smallInt(INDArray a) {
         return !a.isEmpty() && a.length() <= VALUE_KEY_LIMIT && (a.dataType().isIntType() || a.dataType() == DataType.BOOL);
-    }
-
-    /** The op's declared input variables, for error messages. */
-    String describe() {
-        return op.getName() + " (" + op.getOp().opName() + ") inputs " + op.getInputsToOp();
     }
 }
