@@ -53,6 +53,15 @@ public final class HostBlas {
         return true;
     }
 
+    /** Whether matmul_bp(x, y, g) can be computed as products here (same conditions for all three arrays). */
+    static boolean acceptsBackward(INDArray[] args, long[] iArgs) {
+        if (!AVAILABLE || args.length != 3 || (iArgs.length > 2 && iArgs[2] != 0)) return false;
+        INDArray x = args[0], y = args[1], g = args[2];
+        if (!plain(x) || !plain(y) || !plain(g) || x.rank() != y.rank() || g.rank() != x.rank()) return false;
+        for (int i = 0; i < x.rank() - 2; i++) if (x.size(i) != y.size(i) || g.size(i) != x.size(i)) return false;
+        return true;
+    }
+
     /** Float, not empty, owning a dense row-major buffer (ND4J gives size-1 dimensions stride 1, so strides are not compared). */
     private static boolean plain(INDArray a) {
         return a.dataType() == DataType.FLOAT && a.rank() >= 2 && !a.isEmpty() && !a.isView() && a.offset() == 0

@@ -34,6 +34,7 @@ final class OpCall {
     private final SameDiffOp op;
     private final DataType[] outTypes;
     private final boolean hostMatmul;     // a float matmul that HostBlas may run
+    private final boolean hostMatmulBp;   // its gradient op
     private final OpContext context = Nd4j.getExecutioner().buildContext();
     private long[] lastKey;
     private List<LongShapeDescriptor> lastShapes;
@@ -45,6 +46,8 @@ final class OpCall {
         for (int i = 0; i < outTypes.length; i++) outTypes[i] = sd.getVariable(outs.get(i)).dataType();
         DifferentialFunction f = op.getOp();
         hostMatmul = f.opName().equals("matmul") && outTypes.length == 1 && outTypes[0] == DataType.FLOAT;
+        hostMatmulBp = f.opName().equals("matmul_bp") && outTypes.length == 2
+                && outTypes[0] == DataType.FLOAT && outTypes[1] == DataType.FLOAT;
         if (f instanceof Assign || !(f instanceof CustomOp || f instanceof Op)) {
             throw new UnsupportedOperationException("the graph executor does not run " + f.getClass().getSimpleName()
                     + " ('" + op.getName() + "'); use SameDiff's own output() for this graph");
@@ -66,6 +69,7 @@ final class OpCall {
                 }
                 return new INDArray[]{out};
             }
+            if (hostMatmulBp && HostBlas.acceptsBackward(args, d.iArgs())) return hostMatmulBackward(args, d.iArgs(), pool);
             context.setArgs(args, d.iArgs(), d.dArgs(), d.tArgs(), d.bArgs());
             List<LongShapeDescriptor> shapes = shapes(args, () -> c.calculateOutputShape(context));
             for (int i = 0; i < shapes.size(); i++) context.setOutputArray(i, pool.acquire(shapes.get(i)));
@@ -89,6 +93,22 @@ final class OpCall {
             Nd4j.exec(o, context);
         }
         return context.getOutputArrays().toArray(new INDArray[0]);
+    }
+
+    /**
+     * matmul_bp(x, y, g) of z = op(x)·op(y): dx and dy as two products each, e.g. for z = x·y
+     * dx = g·yᵀ and dy = xᵀ·g (the transposes swap roles as in the cases below).
+     */
+    private INDArray[] hostMatmulBackward(INDArray[] args, long[] iArgs, ArrayPool pool) {
+        INDArray x = args[0], y = args[1], g = args[2];
+        boolean tx = iArgs.length > 0 && iArgs[0] != 0, ty = iArgs.length > 1 && iArgs[1] != 0;
+        INDArray dx = pool.acquire(LongShapeDescriptor.fromShape(x.shape(), outTypes[0]));
+        INDArray dy = pool.acquire(LongShapeDescriptor.fromShape(y.shape(), outTypes[1]));
+        if (!tx) HostBlas.matmul(g, false, y, !ty, dx);       // dx = g·op(y)ᵀ
+        else HostBlas.matmul(y, ty, g, true, dx);             // x stored transposed: dx = op(y)·gᵀ
+        if (!ty) HostBlas.matmul(x, !tx, g, false, dy);       // dy = op(x)ᵀ·g
+        else HostBlas.matmul(g, true, x, tx, dy);             // y stored transposed: dy = gᵀ·op(x)
+        return new INDArray[]{dx, dy};
     }
 
     private List<LongShapeDescriptor> shapes(INDArray[] args, java.util.function.Supplier<List<LongShapeDescriptor>> derive) {

@@ -76,6 +76,37 @@ class GraphExecutorTest {
         }
     }
 
+    /** Products with every transpose combination, 2-D and batched: HostBlas runs their forward and backward. */
+    @Test
+    void matmulGradientsInEveryLayout() {
+        for (boolean tx : new boolean[]{false, true}) {
+            for (boolean ty : new boolean[]{false, true}) {
+                for (long[] batch : new long[][]{{}, {2, 3}}) {
+                    Nd4j.getRandom().setSeed(7);
+                    long m = 4, k = 6, n = 5;
+                    SameDiff sd = SameDiff.create();
+                    SDVariable x = sd.var("x", Nd4j.randn(DataType.FLOAT, cat(batch, tx ? new long[]{k, m} : new long[]{m, k})));
+                    SDVariable y = sd.var("y", Nd4j.randn(DataType.FLOAT, cat(batch, ty ? new long[]{n, k} : new long[]{k, n})));
+                    SDVariable w = sd.constant("w", Nd4j.randn(DataType.FLOAT, cat(batch, new long[]{m, n})));
+                    sd.sum("loss", sd.mmul(x, y, tx, ty, false).mul(w)).markAsLoss();   // dL/dz = w
+                    sd.createGradFunction();
+                    Map<String, INDArray> expected = sd.calculateGradients(Map.of(), "x", "y");
+                    List<String> names = List.of(sd.getVariable("x").getGradient().name(), sd.getVariable("y").getGradient().name());
+                    Map<String, INDArray> got = new GraphExecutor(sd.getFunction("grad")).output(Map.of(), names);
+                    String what = "tx " + tx + " ty " + ty + " batch " + java.util.Arrays.toString(batch);
+                    assertClose(expected.get("x"), got.get(names.get(0)), "dx, " + what);
+                    assertClose(expected.get("y"), got.get(names.get(1)), "dy, " + what);
+                }
+            }
+        }
+    }
+
+    private static long[] cat(long[] a, long[] b) {
+        long[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
     @Test
     void freesEachArrayAfterItsLastReaderAndReusesBuffers() {
         SameDiff sd = SameDiff.create();
