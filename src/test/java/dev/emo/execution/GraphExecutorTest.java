@@ -85,9 +85,9 @@ class GraphExecutorTest {
                     Nd4j.getRandom().setSeed(7);
                     long m = 4, k = 6, n = 5;
                     SameDiff sd = SameDiff.create();
-                    SDVariable x = sd.var("x", Nd4j.randn(DataType.FLOAT, cat(batch, tx ? new long[]{k, m} : new long[]{m, k})));
-                    SDVariable y = sd.var("y", Nd4j.randn(DataType.FLOAT, cat(batch, ty ? new long[]{n, k} : new long[]{k, n})));
-                    SDVariable w = sd.constant("w", Nd4j.randn(DataType.FLOAT, cat(batch, new long[]{m, n})));
+                    SDVariable x = sd.var("x", Nd4j.randn(DataType.FLOAT, HostBlasTest.concat(batch, tx ? new long[]{k, m} : new long[]{m, k})));
+                    SDVariable y = sd.var("y", Nd4j.randn(DataType.FLOAT, HostBlasTest.concat(batch, ty ? new long[]{n, k} : new long[]{k, n})));
+                    SDVariable w = sd.constant("w", Nd4j.randn(DataType.FLOAT, HostBlasTest.concat(batch, new long[]{m, n})));
                     sd.sum("loss", sd.mmul(x, y, tx, ty, false).mul(w)).markAsLoss();   // dL/dz = w
                     sd.createGradFunction();
                     Map<String, INDArray> expected = sd.calculateGradients(Map.of(), "x", "y");
@@ -99,12 +99,6 @@ class GraphExecutorTest {
                 }
             }
         }
-    }
-
-    private static long[] cat(long[] a, long[] b) {
-        long[] out = java.util.Arrays.copyOf(a, a.length + b.length);
-        System.arraycopy(b, 0, out, a.length, b.length);
-        return out;
     }
 
     @Test

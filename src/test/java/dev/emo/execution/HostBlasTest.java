@@ -39,7 +39,7 @@ class HostBlasTest {
         assertTrue(diff < 1e-4, what + ": max |Δ| " + diff);
     }
 
-    private static long[] concat(long[] a, long[] b) {
+    static long[] concat(long[] a, long[] b) {
         long[] out = java.util.Arrays.copyOf(a, a.length + b.length);
         System.arraycopy(b, 0, out, a.length, b.length);
         return out;
