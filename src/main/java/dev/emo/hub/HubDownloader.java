@@ -56,10 +56,16 @@ public final class HubDownloader {
 
     /** Downloads {@code repo} at {@code revision} into {@code cacheRoot/models--org--name/revision}; returns that folder. */
     public Path download(String repo, String revision, Path cacheRoot) {
-        if (!repo.matches("[A-Za-z0-9][\\w.-]*(/[\\w.-]+)?")) {
+        if (!repo.matches("[A-Za-z0-9][\\w.-]*(/[\\w.-]+)?") || hasDotSegment(repo)) {
             throw new UserError("'" + repo + "' is not a hub model id; use e.g. gpt2 or facebook/opt-125m");
         }
-        Path dir = cacheRoot.resolve("models--" + repo.replace("/", "--")).resolve(revision);
+        // a branch, tag or commit: names separated by '/', none of them '.' or '..' (so the files land under the cache)
+        if (!revision.matches("[\\w.-]+(/[\\w.-]+)*") || hasDotSegment(revision)) {
+            throw new UserError("--revision '" + revision + "' is not a branch, tag or commit name; use e.g. main or a commit hash");
+        }
+        Path root = cacheRoot.toAbsolutePath().normalize();
+        Path dir = root.resolve("models--" + repo.replace("/", "--")).resolve(revision).normalize();
+        if (!dir.startsWith(root)) throw new UserError("'" + repo + "' at '" + revision + "' would be written outside " + root);
         boolean model = false;
         for (String f : MODEL) {
             if (fetch(repo, revision, List.of("onnx/" + f, f), dir.resolve(f))) {
@@ -79,6 +85,11 @@ public final class HubDownloader {
             throw new UserError(url(repo, revision, "tokenizer.json") + ": the repo has no tokenizer files (tokenizer.json, or vocab.json + merges.txt)");
         }
         return dir;
+    }
+
+    private static boolean hasDotSegment(String path) {
+        for (String part : path.split("/", -1)) if (part.equals(".") || part.equals("..")) return true;
+        return false;
     }
 
     private String url(String repo, String revision, String path) {

@@ -42,6 +42,7 @@ class HubDownloaderTest {
     final Map<String, byte[]> files = new HashMap<>();
     final Map<String, String> etags = new HashMap<>();
     final AtomicInteger rangeRequests = new AtomicInteger();
+    final AtomicInteger requests = new AtomicInteger();
     boolean corruptModel;
 
     @BeforeEach
@@ -68,6 +69,7 @@ class HubDownloaderTest {
     }
 
     private void handle(HttpExchange ex) throws IOException {
+        requests.incrementAndGet();
         String path = ex.getRequestURI().getPath();
         byte[] body = files.get(path);
         if (body == null) {
@@ -126,6 +128,23 @@ class HubDownloaderTest {
         UserError e = assertThrows(UserError.class, () -> downloader().download("tiny/gpt2", "main", tmp));
         assertTrue(e.getMessage().contains("checksum mismatch") && e.getMessage().contains("decoder_model.onnx"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("models--tiny--gpt2/main/decoder_model.onnx")));
+    }
+
+    /** Issue #11: `download --revision ../../../../escaped` wrote outside the cache folder. */
+    @Test
+    void namesThatWouldLeaveTheCacheAreRefusedBeforeAnyRequest() throws Exception {
+        Path cache = Files.createDirectories(tmp.resolve("a/b/c/d/cache"));   // deep, so an escape would still land in tmp
+        for (String[] bad : new String[][]{{"tiny/gpt2", "../../../../escaped"}, {"tiny/gpt2", ".."}, {"tiny/gpt2", "/etc"},
+                {"tiny/gpt2", "main/../../x"}, {"tiny/..", "main"}, {"../gpt2", "main"}, {"a/b/c", "main"}}) {
+            UserError e = assertThrows(UserError.class, () -> downloader().download(bad[0], bad[1], cache), String.join(" @ ", bad));
+            String named = bad[0].contains("..") || bad[0].equals("a/b/c") ? bad[0] : bad[1];
+            assertTrue(e.getMessage().contains(named), e.getMessage());
+        }
+        try (var all = Files.walk(tmp)) {
+            List<Path> written = all.filter(p -> !cache.startsWith(p)).toList();
+            assertEquals(List.of(), written, "nothing written, in the cache or beside it");
+        }
+        assertEquals(0, requests.get(), "refused before any request");
     }
 
     @Test
