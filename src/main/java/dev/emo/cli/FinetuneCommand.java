@@ -116,6 +116,13 @@ final class FinetuneCommand implements Callable<Integer> {
             throw new UserError("--model_name_or_path and --train_file are required (or pass neither for the default run)");
         }
         Objective obj = Objective.of(objective).withRatioCap(ratioCap).withGoldDetach(goldDetach).withEta(eta).withTailr(gamma, minWeight);
+        if (outputDir == null) outputDir = Main.defaultOutputDir("finetune");
+        // every setting is checked before the run folder is created (or an old run replaced)
+        TrainingArgs args = new TrainingArgs(learningRate, weightDecay, beta1, beta2, eps, warmupRatio, warmupSteps, trainBatch, evalBatch,
+                accum, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir);
+        if (validationFile == null && (validationSplit < 1 || validationSplit > 99)) {
+            throw new UserError("--validation_split_percentage " + validationSplit + ": must be between 1 and 99");
+        }
         Models.Loaded loaded = Models.load(model);
         int positions = loaded.model().config().maxPositions();
         if (blockSize < 2 || blockSize > positions) {
@@ -141,12 +148,6 @@ final class FinetuneCommand implements Callable<Integer> {
         Blocks.Examples test = testFile == null ? null
                 : limit(examples(docs(testFile, tok, cache), tok, () -> noExample(testFile)), maxEvalSamples);
 
-        if (outputDir == null) outputDir = Main.defaultOutputDir("finetune");
-        boolean resuming = resume != null;
-        RunFolder run = RunFolder.create(outputDir, overwrite, resuming);
-        TrainingArgs args = new TrainingArgs(learningRate, weightDecay, beta1, beta2, eps, warmupRatio, warmupSteps, trainBatch, evalBatch,
-                accum, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir);
-
         CostEmbedding.Source source = switch (costEmbedding) {
             case "frozen" -> CostEmbedding.Source.FROZEN;
             case "current" -> CostEmbedding.Source.CURRENT;
@@ -155,6 +156,9 @@ final class FinetuneCommand implements Callable<Integer> {
         var head = loaded.model().lmHead().getArr();
         var cost = source == CostEmbedding.Source.MODEL ? CostEmbedding.fromModel(Path.of(costEmbedding), head.size(0))
                 : CostEmbedding.normalizedCopy(head);
+
+        boolean resuming = resume != null;
+        RunFolder run = RunFolder.create(outputDir, overwrite, resuming);   // the first write: everything above is validated
         FineTuner tuner = new FineTuner(loaded, model, args, obj, cost, run);
         tuner.adaptiveCostEmbedding(source == CostEmbedding.Source.CURRENT);
 

@@ -26,6 +26,9 @@ final class VerifyCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // checked before anything reaches libnd4j: a zero dimension there crashes the JVM (issue #11)
+        if (batch < 1) throw new dev.emo.UserError("--batch " + batch + ": must be at least 1");
+        if (length < 1) throw new dev.emo.UserError("--length " + length + ": must be at least 1");
         long t0 = System.nanoTime();
         Models.Loaded loaded = Models.load(model);
         long loadMs = (System.nanoTime() - t0) / 1_000_000;

@@ -1,5 +1,7 @@
 package dev.emo.training;
 
+import dev.emo.UserError;
+
 import java.nio.file.Path;
 
 /** The fine-tuning settings, named and defaulted as in Hugging Face's run_clm / TrainingArguments. */
@@ -22,6 +24,38 @@ public record TrainingArgs(
         long saveSteps,         // 0: checkpoint at evaluations and epoch ends
         long loggingSteps,
         Path outputDir) {
+
+    /** Every range is checked here, so a bad flag fails before a run folder is created or replaced. */
+    public TrainingArgs {
+        positive("--learning_rate", learningRate);
+        atLeast("--weight_decay", weightDecay, 0);
+        fraction("--adam_beta1", adamBeta1, false);
+        fraction("--adam_beta2", adamBeta2, false);
+        positive("--adam_epsilon", adamEpsilon);
+        fraction("--warmup_ratio", warmupRatio, true);
+        atLeast("--warmup_steps", warmupSteps, 0);
+        atLeast("--per_device_train_batch_size", perDeviceTrainBatchSize, 1);
+        atLeast("--per_device_eval_batch_size", perDeviceEvalBatchSize, 1);
+        atLeast("--gradient_accumulation_steps", gradientAccumulationSteps, 1);
+        atLeast("--max_grad_norm", maxGradNorm, 0);
+        if (maxSteps <= 0) positive("--num_train_epochs (with no --max_steps)", numTrainEpochs);
+        atLeast("--eval_steps", evalSteps, 0);
+        atLeast("--save_steps", saveSteps, 0);
+        atLeast("--logging_steps", loggingSteps, 0);
+    }
+
+    private static void positive(String flag, double v) {
+        if (!(Double.isFinite(v) && v > 0)) throw new UserError(flag + " " + v + ": must be a finite number > 0");
+    }
+
+    private static void atLeast(String flag, double v, double min) {
+        if (!(Double.isFinite(v) && v >= min)) throw new UserError(flag + " " + v + ": must be a finite number ≥ " + (long) min);
+    }
+
+    /** In [0, 1], or [0, 1) where 1 is not allowed. */
+    private static void fraction(String flag, double v, boolean oneAllowed) {
+        if (!(v >= 0 && (oneAllowed ? v <= 1 : v < 1))) throw new UserError(flag + " " + v + ": must be in [0, 1" + (oneAllowed ? "]" : ")"));
+    }
 
     /** Total optimizer steps for a data set of {@code examples} training examples. */
     public long totalSteps(int examples) {

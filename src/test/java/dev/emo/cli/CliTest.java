@@ -19,6 +19,17 @@ class CliTest {
         return CliRun.of(args);
     }
 
+    /** Issue #11: `verify --batch 0` / `--length 0` crashed the JVM in libnd4j; now one line, exit 2. */
+    @Test
+    void verifyRefusesZeroSizes() {
+        for (String[] flag : new String[][]{{"--batch", "0"}, {"--length", "0"}, {"--batch", "-2"}}) {
+            CliRun r = run("verify", "--model", Fixtures.model("tiny-opt").toString(), flag[0], flag[1]);
+            assertEquals(2, r.code(), r.err());
+            String last = r.err().strip().lines().reduce((a, b) -> b).orElse("");
+            assertTrue(last.startsWith("error: " + flag[0] + " " + flag[1]), r.err());
+        }
+    }
+
     @Test
     void verifyPassesOnAnExport() {
         CliRun r = run("verify", "--model", Fixtures.model("tiny-opt").toString());

@@ -29,7 +29,7 @@ class FinetuneInputTest {
         List<String> args = new ArrayList<>(List.of("finetune"));
         opts.forEach((k, v) -> {
             args.add(k);
-            args.add(v);
+            if (v != null) args.add(v);   // null: a flag without a value
         });
         CliRun r = CliRun.of(args.toArray(String[]::new));
         int code = r.code();
@@ -81,6 +81,42 @@ class FinetuneInputTest {
     void unknownObjective() throws Exception {
         String m = fails("--train_file", file("t.txt", "hello world\n").toString(), "--objective", "kl");
         assertTrue(m.contains("--objective kl") && m.contains("emo"), m);
+    }
+
+    /**
+     * Issue #11: with --overwrite_output_dir, a bad flag found after the old run was deleted lost it.
+     * Every setting is now checked first: each of these fails with one line and leaves the old run as it was.
+     */
+    @Test
+    void badSettingsLeaveAnOverwritableRunUntouched() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Files.writeString(out.resolve("run.json"), "{\"finished\": true}");
+        Files.writeString(out.resolve("metrics.csv"), "step\n1\n");
+        String train = file("t.txt", "Once upon a time there was a cat.\n".repeat(20)).toString();
+        String[][] bad = {
+                {"--gradient_accumulation_steps", "0"}, {"--per_device_train_batch_size", "0"},
+                {"--per_device_eval_batch_size", "0"}, {"--learning_rate", "NaN"}, {"--learning_rate", "-1"},
+                {"--warmup_ratio", "2"}, {"--max_steps", "-1", "--num_train_epochs", "0"},
+                {"--cost_embedding", tmp.resolve("nonexistent").toString()}};
+        for (String[] flags : bad) {
+            List<String> extra = new ArrayList<>(java.util.Arrays.asList("--train_file", train, "--overwrite_output_dir", null));
+            extra.addAll(List.of(flags));
+            String m = fails(extra.toArray(String[]::new));
+            assertTrue(m.contains(flags[flags.length - 2]) || m.contains("nonexistent"), String.join(" ", flags) + " → " + m);
+            assertEquals("{\"finished\": true}", Files.readString(out.resolve("run.json")), String.join(" ", flags) + ": run.json kept");
+            assertEquals("step\n1\n", Files.readString(out.resolve("metrics.csv")), String.join(" ", flags) + ": metrics.csv kept");
+        }
+    }
+
+    @Test
+    void validationSplitOutsideOneToNinetyNine() throws Exception {
+        Path train = file("t.txt", "Once upon a time there was a cat.\n".repeat(20));
+        CliRun r = CliRun.of("finetune", "--model", Fixtures.model("stories260k").toString(), "--train_file", train.toString(),
+                "--output_dir", tmp.resolve("out2").toString(), "--max_steps", "1", "--block_size", "16",
+                "--validation_split_percentage", "150");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().strip().lines().reduce((a, b) -> b).orElse("").contains("--validation_split_percentage 150"), r.err());
+        assertFalse(Files.exists(tmp.resolve("out2")), "no folder created");
     }
 
     @Test
