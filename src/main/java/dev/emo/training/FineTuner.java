@@ -114,6 +114,8 @@ public final class FineTuner {
             INDArray logits = model.forward(batch[0], batch[1]);
             int[] targets = targets(batch[0], batch[1]);
             FusedLmLoss.Result r = loss.compute(logits.reshape(-1, logits.size(2)), targets, costEmbed);
+            // [B, T, V] is the largest array of an evaluation; freed now rather than at some later GC
+            if (logits.data().closeable()) logits.data().close();
             mleSum += r.meanMle() * r.tokens();
             objSum += r.loss() * r.tokens();
             tokens += r.tokens();

@@ -60,7 +60,23 @@ public final class GraphTrainer {
         }, gradNames);
         Map<String, INDArray> grads = new LinkedHashMap<>();
         for (int i = 0; i < paramNames.size(); i++) grads.put(paramNames.get(i), out.get(gradNames.get(i)));
+        collectHostGarbage();
         return new Step(result[0], grads);
+    }
+
+    private long lastGc = System.nanoTime();
+
+    /**
+     * The graph's arrays are pooled, but each step also makes small host arrays (the feeds, the loss
+     * op's row vectors) whose off-heap memory ND4J frees only when the Java objects are collected;
+     * with a small heap that can take hundreds of steps (stories260k: RSS 0.6 → 1.3 GB over 120
+     * steps). One System.gc() per ≥ 5 s of training keeps RSS flat at well under 1 % of the time.
+     */
+    private void collectHostGarbage() {
+        long now = System.nanoTime();
+        if (now - lastGc < 5_000_000_000L) return;
+        System.gc();
+        lastGc = System.nanoTime();
     }
 
     /** The executor running the gradient function (for memory figures). */
