@@ -5,24 +5,10 @@ N - 1 one-token steps, as the Java generator does), logits for every position of
 Hugging Face's GPT2LMHeadModel computes them. Prints one line; with --json writes the figures.
 
 Run by bench/compare.sh with Debian's python3-torch (/usr/bin/python3)."""
-import argparse, json, math, resource, time
+import argparse, json, resource, time
 import torch
 import torch.nn.functional as F
 from train_step_pytorch import GPT2
-
-
-def block(blk, x, past, mask):
-    b, t, d = x.shape
-    q, k, v = blk.c_attn(blk.ln_1(x)).split(d, dim=2)
-    q, k, v = (z.view(b, t, blk.h, d // blk.h).transpose(1, 2) for z in (q, k, v))   # [B, H, T, hd]
-    if past is not None:
-        k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)          # [B, H, P+T, hd]
-    att = (q @ k.transpose(-2, -1)) / math.sqrt(d // blk.h)
-    if mask is not None:
-        att = att + mask
-    y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
-    x = x + blk.c_proj(y)
-    return x + blk.m_proj(F.gelu(blk.c_fc(blk.ln_2(x)), approximate="tanh")), (k, v)
 
 
 def forward(model, ids, past, start):
@@ -31,7 +17,7 @@ def forward(model, ids, past, start):
     x = model.wte(ids) + model.wpe(torch.arange(start, start + t))
     present = []
     for i, blk in enumerate(model.h):
-        x, kv = block(blk, x, past[i] if past else None, mask)
+        x, kv = blk(x, mask, past[i] if past else None)
         present.append(kv)
     return model.ln_f(x) @ model.wte.weight.t(), present                             # [B, T, V]
 

@@ -17,14 +17,20 @@ class Block(nn.Module):
         self.c_attn, self.c_proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
         self.c_fc, self.m_proj = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
 
-    def forward(self, x, mask):
+    def forward(self, x, mask, past=None):
+        """x [B, T, d]; mask [T, T] or None; past: cached (keys, values) [B, H, P, hd] for sampling.
+        Returns the block's output and its (keys, values) [B, H, P+T, hd]."""
         b, t, d = x.shape
         q, k, v = self.c_attn(self.ln_1(x)).split(d, dim=2)
         q, k, v = (z.view(b, t, self.h, d // self.h).transpose(1, 2) for z in (q, k, v))
-        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.h) + mask      # [B, H, T, T]
+        if past is not None:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(d // self.h)              # [B, H, T, P+T]
+        if mask is not None:
+            att = att + mask
         y = (att.softmax(-1) @ v).transpose(1, 2).reshape(b, t, d)
         x = x + self.c_proj(y)
-        return x + self.m_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh"))
+        return x + self.m_proj(F.gelu(self.c_fc(self.ln_2(x)), approximate="tanh")), (k, v)
 
 
 class GPT2(nn.Module):
@@ -42,7 +48,7 @@ class GPT2(nn.Module):
         mask = torch.full((t, t), float("-inf")).triu(1)
         x = self.wte(ids) + self.wpe(torch.arange(t))
         for blk in self.h:
-            x = blk(x, mask)
+            x, _ = blk(x, mask)
         return self.ln_f(x) @ self.wte.weight.t()                            # tied head
 
 
