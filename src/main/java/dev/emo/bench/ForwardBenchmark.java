@@ -1,5 +1,6 @@
 package dev.emo.bench;
 
+import dev.emo.util.Rss;
 import dev.emo.models.Architectures;
 import dev.emo.models.CausalLM;
 import org.nd4j.linalg.api.buffer.DataType;

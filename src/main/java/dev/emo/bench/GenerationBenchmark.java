@@ -1,5 +1,6 @@
 package dev.emo.bench;
 
+import dev.emo.util.Rss;
 import dev.emo.generation.Generator;
 import dev.emo.generation.Sampling;
 import dev.emo.models.Architectures;

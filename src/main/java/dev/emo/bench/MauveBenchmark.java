@@ -1,5 +1,6 @@
 package dev.emo.bench;
 
+import dev.emo.util.Rss;
 import dev.emo.evaluation.mauve.Mauve;
 
 import java.util.SplittableRandom;

@@ -1,9 +1,7 @@
 package dev.emo.training;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.UserError;
-import dev.emo.bench.Rss;
+import dev.emo.util.Rss;
 import dev.emo.data.Blocks;
 import dev.emo.models.CausalLM;
 import dev.emo.models.Models;
@@ -60,6 +58,7 @@ public final class FineTuner {
     private long lastGoodCheckpoint = -1;
     private LongConsumer progress = s -> { };
     private boolean adaptiveCost;
+    private Map<String, String> runSettings = Map.of();
 
     public FineTuner(Models.Loaded loaded, Path modelDir, TrainingArgs args, Objective objective, INDArray costEmbed, RunFolder run) {
         this.model = loaded.model();
@@ -125,7 +124,7 @@ public final class FineTuner {
     }
 
     /** Trains to the end; returns the last evaluation. */
-    public Eval train(Blocks.Examples trainData, Blocks.Examples evalData) throws IOException {
+    public Eval train(Blocks.Examples trainData, Blocks.Examples evalData) {
         long total = args.totalSteps(trainData.size());
         long perEpoch = args.stepsPerEpoch(trainData.size());
         LinearSchedule schedule = new LinearSchedule(args.learningRate(), args.warmup(total), total);
@@ -263,74 +262,99 @@ public final class FineTuner {
 
     // ---------------------------------------------------------------- checkpoints
 
-    private void exportBest() throws IOException {
-        Path staged = run.dir().resolve("best.tmp");
-        RunFolder.deleteTree(staged);
-        ModelFolderWriter.write(model, source, modelDir, staged);
-        RunFolder.publish(staged, run.dir().resolve("best"));
+    private void exportBest() {
+        run.stage("best", staged -> ModelFolderWriter.write(model, source, modelDir, staged));
     }
 
-    private void checkpoint() throws IOException {
-        Path staged = run.dir().resolve("checkpoint-" + step + ".tmp");
-        RunFolder.deleteTree(staged);
-        ModelFolderWriter.write(model, source, modelDir, staged);
-        Map<String, INDArray> moments = new LinkedHashMap<>();
-        optimizer.firstMoments().forEach((k, v) -> moments.put("m/" + k, v));
-        optimizer.secondMoments().forEach((k, v) -> moments.put("v/" + k, v));
-        TensorFile.write(staged.resolve("optimizer.bin"), moments);
-        TensorFile.write(staged.resolve("cost_embedding.bin"), Map.of("cost_embedding", costEmbed));
-        Map<String, Object> state = new LinkedHashMap<>();
-        state.put("step", step);
-        state.put("epoch", epoch);
-        state.put("position", position);
-        state.put("adam_step", optimizer.stepCount());
-        state.put("best_eval_loss", Double.isFinite(bestEvalLoss) ? bestEvalLoss : null);
-        state.put("best_step", bestStep);
-        state.put("step_losses", stepLosses);
-        new ObjectMapper().writeValue(staged.resolve("trainer_state.json").toFile(), state);
-        RunFolder.publish(staged, run.dir().resolve("checkpoint-" + step));
-        if (lastGoodCheckpoint >= 0 && lastGoodCheckpoint != step && lastGoodCheckpoint != bestStep) {
-            RunFolder.deleteTree(run.dir().resolve("checkpoint-" + lastGoodCheckpoint)); // keep the last and the best
-        }
+    private void checkpoint() {
+        CheckpointState state = new CheckpointState(run.dir().resolve("checkpoint-" + step), step, epoch, position,
+                optimizer.stepCount(), Double.isFinite(bestEvalLoss) ? bestEvalLoss : null, bestStep, stepLosses, runSettings);
+        run.stage("checkpoint-" + step, staged -> {
+            ModelFolderWriter.write(model, source, modelDir, staged);
+            Map<String, INDArray> moments = new LinkedHashMap<>();
+            optimizer.firstMoments().forEach((k, v) -> moments.put("m/" + k, v));
+            optimizer.secondMoments().forEach((k, v) -> moments.put("v/" + k, v));
+            try {
+                TensorFile.write(staged.resolve("optimizer.bin"), moments);
+                TensorFile.write(staged.resolve("cost_embedding.bin"), Map.of("cost_embedding", costEmbed));
+                state.write(staged.resolve(CheckpointState.FILE));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
         lastGoodCheckpoint = step;
+        keepLastAndBest();
     }
 
-    /** Restores weights, optimizer, cost embedding and position from a checkpoint folder. */
-    public void resume(Path checkpoint) {
-        Path stateFile = checkpoint.resolve("trainer_state.json");
-        if (!Files.isRegularFile(stateFile)) {
-            throw UserError.of(checkpoint, "is not a checkpoint (no trainer_state.json)", "pass a checkpoint-N folder or 'latest'");
-        }
-        JsonNode s;
-        try {
-            s = new ObjectMapper().readTree(stateFile.toFile());
+    /** Retention: the newest checkpoint and the best model's checkpoint; older ones go once the new one is in place. */
+    private void keepLastAndBest() {
+        try (var s = Files.list(run.dir())) {
+            for (Path p : s.toList()) {
+                String name = p.getFileName().toString();
+                if (!name.matches("checkpoint-\\d+")) continue;
+                long n = Long.parseLong(name.substring(11));
+                if (n != step && n != bestStep && n < step) RunFolder.deleteTree(p);
+            }
         } catch (IOException e) {
-            throw UserError.of(stateFile, "corrupt checkpoint state (" + e.getMessage().lines().findFirst().orElse("") + ")",
-                    "resume from another checkpoint-N folder");
+            LOG.warn("could not remove old checkpoints in {}: {}", run.dir(), e.getMessage());
         }
+    }
+
+    /** Starts best-model tracking afresh (a run resumed into a folder without the old run's best/). */
+    public void forgetBest() {
+        bestEvalLoss = Double.POSITIVE_INFINITY;
+        bestStep = -1;
+    }
+
+    /** The settings that decide the trajectory, written into every checkpoint and required equal on resume. */
+    public void runSettings(Map<String, String> settings) {
+        this.runSettings = Map.copyOf(settings);
+    }
+
+    /** Restores weights, optimizer, cost embedding and position from a checkpoint (read with {@link CheckpointState#read}). */
+    public void resume(Path checkpoint) {
+        CheckpointState s = CheckpointState.read(checkpoint);
+        s.requireSameRun(runSettings);
         Map<String, INDArray> weights = Models.load(checkpoint).model().weights();
-        for (var e : model.params().entrySet()) e.getValue().getArr().assign(weights.get(e.getKey()));
+        for (var e : model.params().entrySet()) {
+            INDArray w = weights.get(e.getKey());
+            if (w == null || !java.util.Arrays.equals(w.shape(), e.getValue().getArr().shape())) {
+                throw UserError.of(checkpoint, "its weights do not fit this model (" + e.getKey() + ")",
+                        "resume from a checkpoint of this model");
+            }
+            e.getValue().getArr().assign(w);
+        }
         Map<String, INDArray> moments = TensorFile.read(checkpoint.resolve("optimizer.bin"));
         Map<String, INDArray> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
         moments.forEach((k, a) -> (k.startsWith("m/") ? m : v).put(k.substring(2), a));
-        optimizer.restore(s.path("adam_step").asLong(), m, v);
+        if (!m.keySet().equals(model.weights().keySet()) || !v.keySet().equals(model.weights().keySet())) {
+            throw UserError.of(checkpoint.resolve("optimizer.bin"), "its moments do not match the model's weights",
+                    "resume from another checkpoint-N folder");
+        }
+        optimizer.restore(s.adamStep(), m, v);
         costEmbed = TensorFile.read(checkpoint.resolve("cost_embedding.bin")).get("cost_embedding");
-        step = s.path("step").asLong();
-        epoch = s.path("epoch").asInt();
-        position = s.path("position").asLong();
-        bestEvalLoss = s.path("best_eval_loss").isNumber() ? s.path("best_eval_loss").asDouble() : Double.POSITIVE_INFINITY;
-        bestStep = s.path("best_step").asLong(-1);
+        if (costEmbed == null) {
+            throw UserError.of(checkpoint.resolve("cost_embedding.bin"), "holds no cost_embedding", "resume from another checkpoint-N folder");
+        }
+        step = s.step();
+        epoch = s.epoch();
+        position = s.position();
+        bestEvalLoss = s.bestEvalLoss() == null ? Double.POSITIVE_INFINITY : s.bestEvalLoss();
+        bestStep = s.bestStep();
         stepLosses.clear();
-        s.path("step_losses").forEach(x -> stepLosses.add(x.asDouble()));
+        stepLosses.addAll(s.stepLosses());
         lastGoodCheckpoint = step;
         LOG.info("resumed from {} at step {} (epoch {}, micro-batch {})", checkpoint, step, epoch, position);
     }
 
     public static Path latestCheckpoint(Path runDir) {
         try (var s = Files.list(runDir)) {
-            return s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+") && Files.isDirectory(p))
+            return s.filter(p -> p.getFileName().toString().matches("checkpoint-\\d+") && Files.isDirectory(p)
+                            && Files.isRegularFile(p.resolve(CheckpointState.FILE)))
                     .max(java.util.Comparator.comparingLong(p -> Long.parseLong(p.getFileName().toString().substring(11))))
                     .orElseThrow(() -> UserError.of(runDir, "has no checkpoint-N folder to resume from", "start a new run without --resume_from_checkpoint"));
+        } catch (java.nio.file.NoSuchFileException e) {
+            throw UserError.of(runDir, "not found, so it has no checkpoint to resume from", "pass the run's --output_dir");
         } catch (IOException e) {
             throw UserError.of(runDir, "cannot be listed (" + e.getMessage() + ")", "check --output_dir");
         }

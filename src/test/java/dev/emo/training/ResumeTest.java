@@ -46,30 +46,30 @@ class ResumeTest {
         return Blocks.grouped(docs, block);
     }
 
-    private FineTuner tuner(Path out, boolean resuming) {
+    private FineTuner tuner(Path out) {
         Path dir = Fixtures.model("stories260k");
         Models.Loaded loaded = Models.load(dir);
         var cost = CostEmbedding.normalizedCopy(loaded.model().lmHead().getArr());
-        return new FineTuner(loaded, dir, args(out), Objective.of("emo"), cost, RunFolder.create(out, false, resuming));
+        return new FineTuner(loaded, dir, args(out), Objective.of("emo"), cost, RunFolder.unlocked(out));
     }
 
     @Test
     void resumedRunRepeatsTheUninterruptedLosses() throws Exception {
         Blocks.Examples train = data(12, 16, 1), val = data(4, 16, 2);
-        FineTuner full = tuner(tmp.resolve("full"), false);
+        FineTuner full = tuner(tmp.resolve("full"));
         full.train(train, val);
         List<Double> expected = full.stepLosses();
         assertEquals(12, expected.size());
 
         Path out = tmp.resolve("killed");
-        FineTuner first = tuner(out, false);
+        FineTuner first = tuner(out);
         first.onStep(s -> {
             if (s == 5) throw new Stop(); // dies after checkpoint-4, before checkpoint-6
         });
         assertThrows(Stop.class, () -> first.train(train, val));
         assertTrue(Files.isDirectory(out.resolve("checkpoint-4")), "checkpoint-4 was written");
 
-        FineTuner second = tuner(out, true);
+        FineTuner second = tuner(out);
         second.resume(FineTuner.latestCheckpoint(out));
         assertEquals(4, second.step());
         second.train(train, val);

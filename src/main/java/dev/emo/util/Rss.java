@@ -1,4 +1,4 @@
-package dev.emo.bench;
+package dev.emo.util;
 
 import java.io.IOException;
 import java.nio.file.Files;
