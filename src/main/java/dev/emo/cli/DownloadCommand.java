@@ -23,7 +23,7 @@ final class DownloadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        Path root = cacheDir != null ? cacheDir : FinetuneCommand.emoHome().resolve("hub");
+        Path root = cacheDir != null ? cacheDir : dev.emo.EmoHome.dir().resolve("hub");
         Path dir = HubDownloader.fromEnvironment().download(repo, revision, root);
         System.out.println(dir);
         return 0;

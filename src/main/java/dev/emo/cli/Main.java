@@ -35,6 +35,15 @@ public final class Main implements Runnable {
             }
             throw ex;
         });
+        // a mistyped flag is one line too (picocli would print the whole usage after it)
+        cli.setParameterExceptionHandler((ex, rest) -> {
+            CommandLine cmd = ex.getCommandLine();
+            String suggestion = ex instanceof CommandLine.UnmatchedArgumentException u && !u.getSuggestions().isEmpty()
+                    ? "did you mean " + String.join(" or ", u.getSuggestions()) + "? " : "";
+            cmd.getErr().println("error: " + cmd.getCommandName() + ": " + ex.getMessage().lines().findFirst().orElse("bad arguments")
+                    + "; " + suggestion + "see ./run.sh " + cmd.getCommandName() + " --help");
+            return 2;
+        });
         try {
             return cli.execute(ConfigFile.expand(args));
         } catch (UserError e) {

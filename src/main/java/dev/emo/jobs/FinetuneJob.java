@@ -1,0 +1,258 @@
+package dev.emo.jobs;
+
+import dev.emo.EmoHome;
+import dev.emo.UserError;
+import dev.emo.data.Blocks;
+import dev.emo.data.TextFiles;
+import dev.emo.data.TokenizedCache;
+import dev.emo.models.Models;
+import dev.emo.objectives.CostEmbedding;
+import dev.emo.tokenizers.Tokenizer;
+import dev.emo.training.CheckpointState;
+import dev.emo.training.FineTuner;
+import dev.emo.training.RunFolder;
+import dev.emo.training.TrainingArgs;
+import dev.emo.util.Hashes;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * A fine-tuning run as a library call. {@link #prepare} reads and checks everything — model, data,
+ * cost embedding, checkpoint, output folder — and writes nothing to the run folder; {@link #run}
+ * then locks the folder, replaces an old run if asked, trains, evaluates before and after, and
+ * exports the best model. A bad setting therefore leaves the disk as it was.
+ *
+ * <pre>{@code
+ * FinetuneSettings s = FinetuneSettings.builder(Path.of("models/gpt2"), Path.of("train.txt"), Path.of("runs/emo"))
+ *         .objective(Objective.of("emo")).learningRate(1e-4).maxSteps(500).build();
+ * FinetuneJob.Result r = FinetuneJob.prepare(s).run(FinetuneJob.Listener.NONE);
+ * }</pre>
+ */
+public final class FinetuneJob {
+    /** What a caller hears while the job runs (the CLI draws its progress bar from it). */
+    public interface Listener {
+        Listener NONE = new Listener() { };
+
+        default void started(Plan plan) { }
+
+        default void step(long step, double loss) { }
+    }
+
+    /** The work ahead, known after {@link #prepare}. */
+    public record Plan(Path model, Path runDir, String objective, int trainExamples, int validationExamples, int testExamples,
+                       int blockSize, long totalSteps, long tokensPerStep, Long resumeStep) {}
+
+    /** How the run ended; {@code test*} are null without a test file. */
+    public record Result(Path runDir, FineTuner.Eval validationBefore, FineTuner.Eval validationAfter, FineTuner.Eval testBefore,
+                         FineTuner.Eval testAfter, double trainSeconds, double tokensPerSecond, long bestStep) {
+        public Path bestModel() {
+            return runDir.resolve("best");
+        }
+    }
+
+    private final FinetuneSettings settings;
+    private final Models.Loaded loaded;
+    private final Blocks.Examples train, validation, test;
+    private final INDArray cost;
+    private final CostEmbedding.Source costSource;
+    private final Map<String, String> trajectory;
+    private final Path checkpoint;          // null unless resuming
+    private final RunRecord previous;       // the output folder's run.json when resuming into it
+    private final RunRecord.ModelRef modelRef;
+    private final Map<String, String> dataHashes;
+    private boolean used;
+
+    private FinetuneJob(FinetuneSettings settings, Models.Loaded loaded, Blocks.Examples train, Blocks.Examples validation,
+                        Blocks.Examples test, INDArray cost, CostEmbedding.Source costSource, Map<String, String> trajectory,
+                        Path checkpoint, RunRecord previous, RunRecord.ModelRef modelRef, Map<String, String> dataHashes) {
+        this.settings = settings;
+        this.loaded = loaded;
+        this.train = train;
+        this.validation = validation;
+        this.test = test;
+        this.cost = cost;
+        this.costSource = costSource;
+        this.trajectory = trajectory;
+        this.checkpoint = checkpoint;
+        this.previous = previous;
+        this.modelRef = modelRef;
+        this.dataHashes = dataHashes;
+    }
+
+    /** Checks every setting against the model, the data, the checkpoint and the output folder; writes nothing there. */
+    public static FinetuneJob prepare(FinetuneSettings s) {
+        Path out = s.outputDir();
+        // the folder first: cheap, and the most common mistake (a run already there, a run still writing)
+        RunFolder.check(out, s.overwriteOutputDir(), s.resuming(), inputs(s));
+        Models.Loaded loaded = Models.load(s.model());
+        int positions = loaded.model().config().maxPositions();
+        if (s.blockSize() > positions) {
+            throw UserError.of(s.model().resolve("config.json"), "--block_size " + s.blockSize() + " does not fit the model's "
+                    + positions + " positions", "pass --block_size between 2 and " + positions);
+        }
+        Tokenizer tok = Tokenizer.load(s.model());
+        List<int[]> trainDocs = docs(s, s.trainFile(), tok);
+        List<int[]> valDocs;
+        if (s.validationFile() != null) {
+            valDocs = docs(s, s.validationFile(), tok);
+        } else {
+            int held = Math.max(1, trainDocs.size() * s.validationSplitPercentage() / 100);
+            valDocs = new ArrayList<>(trainDocs.subList(trainDocs.size() - held, trainDocs.size()));
+            trainDocs = new ArrayList<>(trainDocs.subList(0, trainDocs.size() - held));
+        }
+        Blocks.Examples train = limit(examples(s, trainDocs, tok, () -> noExample(s, s.trainFile())), s.maxTrainSamples());
+        Blocks.Examples val = limit(examples(s, valDocs, tok, s.validationFile() != null ? () -> noExample(s, s.validationFile())
+                : () -> UserError.of(s.trainFile(), "its held-out " + s.validationSplitPercentage() + "% gives no validation example of "
+                + s.blockSize() + " tokens", "pass --validation_file or a larger --validation_split_percentage")), s.maxEvalSamples());
+        Blocks.Examples test = s.testFile() == null ? null
+                : limit(examples(s, docs(s, s.testFile(), tok), tok, () -> noExample(s, s.testFile())), s.maxEvalSamples());
+
+        CostEmbedding.Source source = switch (s.costEmbedding()) {
+            case "frozen" -> CostEmbedding.Source.FROZEN;
+            case "current" -> CostEmbedding.Source.CURRENT;
+            default -> CostEmbedding.Source.MODEL;
+        };
+        INDArray head = loaded.model().lmHead().getArr();
+        INDArray cost = source == CostEmbedding.Source.MODEL ? CostEmbedding.fromModel(Path.of(s.costEmbedding()), head.size(0))
+                : CostEmbedding.normalizedCopy(head);
+
+        RunRecord.ModelRef modelRef = new RunRecord.ModelRef(s.model().toAbsolutePath().toString(), Hashes.sha256(loaded.onnx().file()));
+        Map<String, String> dataHashes = new LinkedHashMap<>();
+        for (Path p : new Path[]{s.trainFile(), s.validationFile(), s.testFile()}) {
+            if (p != null) dataHashes.put(p.toAbsolutePath().toString(), Hashes.sha256(p));
+        }
+        Map<String, String> trajectory = s.trajectory(modelRef.onnxSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()));
+
+        Path checkpoint = null;
+        RunRecord previous = null;
+        if (s.resuming()) {
+            checkpoint = s.resumeFromCheckpoint().equals("latest") ? FineTuner.latestCheckpoint(out) : Path.of(s.resumeFromCheckpoint());
+            CheckpointState.read(checkpoint).requireSameRun(trajectory);
+            if (Files.exists(out.resolve(RunRecord.FILE))) previous = RunRecord.read(out);
+        }
+        return new FinetuneJob(s, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes);
+    }
+
+    /** Paths an overwrite must not delete. */
+    private static List<Path> inputs(FinetuneSettings s) {
+        List<Path> in = new ArrayList<>(Arrays.asList(s.model(), s.trainFile(), s.validationFile(), s.testFile()));
+        if (!s.costEmbedding().equals("frozen") && !s.costEmbedding().equals("current")) in.add(Path.of(s.costEmbedding()));
+        return in;
+    }
+
+    public Plan plan() {
+        TrainingArgs t = settings.training();
+        return new Plan(settings.model(), settings.outputDir(), settings.objective().toString(), train.size(), validation.size(),
+                test == null ? 0 : test.size(), settings.blockSize(), t.totalSteps(train.size()),
+                (long) t.perDeviceTrainBatchSize() * t.gradientAccumulationSteps() * settings.blockSize(),
+                checkpoint == null ? null : CheckpointState.read(checkpoint).step());
+    }
+
+    /** Runs the job once: locks the run folder for its duration. */
+    public Result run(Listener listener) {
+        if (used) throw new IllegalStateException("a FinetuneJob runs once; prepare another");
+        used = true;
+        Plan plan = plan();
+        try (RunFolder run = RunFolder.acquire(settings.outputDir(), settings.overwriteOutputDir(), settings.resuming())) {
+            FineTuner tuner = new FineTuner(loaded, settings.model(), settings.training(), settings.objective(), cost, run);
+            tuner.adaptiveCostEmbedding(costSource == CostEmbedding.Source.CURRENT);
+            tuner.runSettings(trajectory);
+            String now = Instant.now().toString();
+            RunRecord record;
+            if (checkpoint != null) {
+                tuner.resume(checkpoint);
+                run.truncateMetricsAfter(tuner.step());
+                carryBestModel(tuner, run);
+                record = (previous != null ? previous : fresh(now)).resumedAt(now, checkpoint);
+            } else {
+                record = fresh(now);
+            }
+            run.writeRunJson(record);
+            listener.started(plan);
+
+            FineTuner.Eval valBefore = tuner.evaluate(validation), testBefore = test == null ? null : tuner.evaluate(test);
+            long stepsBefore = tuner.step();
+            long t0 = System.nanoTime();
+            tuner.onStep(step -> listener.step(step, tuner.stepLosses().get(tuner.stepLosses().size() - 1)));
+            tuner.train(train, validation);
+            double secs = (System.nanoTime() - t0) / 1e9;
+            FineTuner.Eval valAfter = tuner.evaluate(validation), testAfter = test == null ? null : tuner.evaluate(test);
+            double tokensPerSecond = (tuner.step() - stepsBefore) * (double) plan.tokensPerStep() / Math.max(secs, 1e-9);
+
+            record = record.finishedWith(Instant.now().toString(), new RunRecord.Result(valBefore.perplexity(), valAfter.perplexity(),
+                    testBefore == null ? null : testBefore.perplexity(), testAfter == null ? null : testAfter.perplexity(), secs,
+                    tuner.bestStep()));
+            run.writeRunJson(record);
+            return new Result(run.dir(), valBefore, valAfter, testBefore, testAfter, secs, tokensPerSecond, tuner.bestStep());
+        }
+    }
+
+    /**
+     * Resumed into another folder: the best model so far is copied from the checkpoint's run, so
+     * best/ stays the best of the whole run; with no best/ to copy, tracking starts afresh.
+     */
+    private void carryBestModel(FineTuner tuner, RunFolder run) {
+        Path bestHere = run.dir().resolve("best"), bestThere = checkpoint.toAbsolutePath().getParent().resolve("best");
+        if (Files.isDirectory(bestHere) || tuner.bestStep() < 0) return;
+        if (!Files.isDirectory(bestThere)) {
+            tuner.forgetBest();
+            return;
+        }
+        run.stage("best", staged -> {
+            try (var files = Files.list(bestThere)) {
+                for (Path f : files.toList()) Files.copy(f, staged.resolve(f.getFileName().toString()));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        });
+    }
+
+    private RunRecord fresh(String now) {
+        TrainingArgs t = settings.training();
+        Runtime rt = Runtime.getRuntime();
+        String hostName;
+        try {
+            hostName = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            hostName = "unknown";
+        }
+        return new RunRecord("finetune",
+                new RunRecord.Settings(settings.objective().toString(), settings.costEmbedding(), settings.blockSize(), settings.lineByLine(),
+                        settings.maxTrainSamples(), settings.maxEvalSamples(), settings.validationSplitPercentage(), t),
+                modelRef, dataHashes,
+                new RunRecord.Examples(train.size(), validation.size(), test == null ? 0 : test.size(), train.tokens()),
+                Map.of("java", System.getProperty("java.version"), "nd4j", "1.0.0-M2.1", "emo-dl4j", "0.1.0"),
+                new RunRecord.Host(hostName, rt.availableProcessors(), System.getProperty("os.name") + " " + System.getProperty("os.arch")),
+                now, null, null, null, null);
+    }
+
+    private static List<int[]> docs(FinetuneSettings s, Path file, Tokenizer tok) {
+        return TokenizedCache.tokenize(file, TextFiles.detect(file), s.textColumn(), tok, s.model(), EmoHome.tokenizedCache());
+    }
+
+    /** Grouped blocks (or padded lines); {@code ifEmpty} says what to do about a file too short for one. */
+    private static Blocks.Examples examples(FinetuneSettings s, List<int[]> docs, Tokenizer tok, Supplier<UserError> ifEmpty) {
+        Blocks.Examples e = s.lineByLine() ? Blocks.lineByLine(docs, s.blockSize(), Math.max(0, tok.padId()))
+                : Blocks.grouped(docs, s.blockSize());
+        if (e.size() == 0) throw ifEmpty.get();
+        return e;
+    }
+
+    private static UserError noExample(FinetuneSettings s, Path file) {
+        return UserError.of(file, "gives no example of " + s.blockSize() + " tokens", "use a larger file or a smaller --block_size");
+    }
+
+    private static Blocks.Examples limit(Blocks.Examples e, int max) {
+        if (max <= 0 || max >= e.size()) return e;
+        return new Blocks.Examples(Arrays.copyOf(e.ids(), max), Arrays.copyOf(e.mask(), max), e.blockSize());
+    }
+}

@@ -1,0 +1,162 @@
+package dev.emo.jobs;
+
+import dev.emo.UserError;
+import dev.emo.objectives.Objective;
+import dev.emo.training.TrainingArgs;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Everything a fine-tuning run is given, named as in Hugging Face's run_clm. Every range is checked
+ * here (and the optimizer's in {@link TrainingArgs}); what needs the disk (the model's positions, the
+ * data, the output folder, the checkpoint) is checked by {@link FinetuneJob#prepare} — both before
+ * anything is written.
+ *
+ * @param validationFile             null: hold out {@code validationSplitPercentage} % of the training documents
+ * @param testFile                   null: no test perplexity
+ * @param maxTrainSamples            0: all
+ * @param costEmbedding              "frozen" (the head before training), "current" (the head each step) or a model folder
+ * @param resumeFromCheckpoint       null, "latest" (in the output folder) or a checkpoint-N folder
+ */
+public record FinetuneSettings(
+        Path model,
+        Path trainFile,
+        Path validationFile,
+        Path testFile,
+        int validationSplitPercentage,
+        String textColumn,
+        int blockSize,
+        boolean lineByLine,
+        int maxTrainSamples,
+        int maxEvalSamples,
+        Objective objective,
+        String costEmbedding,
+        TrainingArgs training,
+        boolean overwriteOutputDir,
+        String resumeFromCheckpoint) {
+
+    public FinetuneSettings {
+        if (model == null) throw new UserError("--model_name_or_path: missing; pass an exported model folder");
+        if (trainFile == null) throw new UserError("--train_file: missing; pass a .txt, .jsonl or .csv training file");
+        Objects.requireNonNull(objective, "objective");
+        Objects.requireNonNull(training, "training");
+        if (validationFile == null && (validationSplitPercentage < 1 || validationSplitPercentage > 99)) {
+            throw new UserError("--validation_split_percentage " + validationSplitPercentage + ": must be between 1 and 99");
+        }
+        if (textColumn == null || textColumn.isBlank()) throw new UserError("--text_column: empty; name the JSONL field / CSV column of the text");
+        if (blockSize < 2) throw new UserError("--block_size " + blockSize + ": must be ≥ 2 (an input token and its next token)");
+        if (maxTrainSamples < 0) throw new UserError("--max_train_samples " + maxTrainSamples + ": must be ≥ 0 (0 = all)");
+        if (maxEvalSamples < 0) throw new UserError("--max_eval_samples " + maxEvalSamples + ": must be ≥ 0 (0 = all)");
+        if (costEmbedding == null || costEmbedding.isBlank()) {
+            throw new UserError("--cost_embedding: empty; pass frozen, current or a model folder");
+        }
+        if (resumeFromCheckpoint != null && resumeFromCheckpoint.isBlank()) {
+            throw new UserError("--resume_from_checkpoint: empty; pass 'latest' or a checkpoint-N folder");
+        }
+    }
+
+    public Path outputDir() {
+        return training.outputDir();
+    }
+
+    public boolean resuming() {
+        return resumeFromCheckpoint != null;
+    }
+
+    /**
+     * The settings that decide which examples are seen in which order and how the weights move:
+     * a checkpoint records them, and a resume with any of them changed is refused. (Evaluation,
+     * logging and checkpoint intervals may change.)
+     */
+    Map<String, String> trajectory(String modelSha256, String trainSha256) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("model ONNX sha256", modelSha256);
+        m.put("training data sha256", trainSha256);
+        m.put("--text_column", textColumn);
+        m.put("--objective", objective.toString());
+        m.put("--cost_embedding", costEmbedding);
+        m.put("--block_size", Integer.toString(blockSize));
+        m.put("--line_by_line", Boolean.toString(lineByLine));
+        m.put("--max_train_samples", Integer.toString(maxTrainSamples));
+        m.put("--validation_split_percentage", validationFile == null ? Integer.toString(validationSplitPercentage) : "unused");
+        TrainingArgs t = training;
+        m.put("--per_device_train_batch_size", Integer.toString(t.perDeviceTrainBatchSize()));
+        m.put("--gradient_accumulation_steps", Integer.toString(t.gradientAccumulationSteps()));
+        m.put("--seed", Long.toString(t.seed()));
+        m.put("--learning_rate", Double.toString(t.learningRate()));
+        m.put("--weight_decay", Double.toString(t.weightDecay()));
+        m.put("--adam_beta1", Double.toString(t.adamBeta1()));
+        m.put("--adam_beta2", Double.toString(t.adamBeta2()));
+        m.put("--adam_epsilon", Double.toString(t.adamEpsilon()));
+        m.put("--warmup_ratio", Double.toString(t.warmupRatio()));
+        m.put("--warmup_steps", Long.toString(t.warmupSteps()));
+        m.put("--max_grad_norm", Double.toString(t.maxGradNorm()));
+        m.put("--num_train_epochs", t.maxSteps() > 0 ? "unused" : Double.toString(t.numTrainEpochs()));
+        m.put("--max_steps", Long.toString(t.maxSteps()));
+        return m;
+    }
+
+    public static Builder builder(Path model, Path trainFile, Path outputDir) {
+        return new Builder(model, trainFile, outputDir);
+    }
+
+    /** Hugging Face's defaults; set what differs, then {@link #build()} (which checks every range). */
+    public static final class Builder {
+        private final Path model, trainFile, outputDir;
+        private Path validationFile, testFile;
+        private int validationSplitPercentage = 5, blockSize = 128, maxTrainSamples, maxEvalSamples;
+        private String textColumn = "text", costEmbedding = "frozen", resume;
+        private boolean lineByLine, overwrite;
+        private Objective objective = Objective.of("emo");
+        private double learningRate = 5e-5, weightDecay, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, warmupRatio, maxGradNorm = 1.0,
+                epochs = 3;
+        private long warmupSteps, maxSteps = -1, seed = 42, evalSteps, saveSteps, loggingSteps = 10;
+        private int trainBatch = 8, evalBatch = 8, accumulation = 1;
+
+        private Builder(Path model, Path trainFile, Path outputDir) {
+            this.model = model;
+            this.trainFile = trainFile;
+            this.outputDir = outputDir;
+        }
+
+        public Builder validationFile(Path f) { validationFile = f; return this; }
+        public Builder testFile(Path f) { testFile = f; return this; }
+        public Builder validationSplitPercentage(int p) { validationSplitPercentage = p; return this; }
+        public Builder textColumn(String c) { textColumn = c; return this; }
+        public Builder blockSize(int n) { blockSize = n; return this; }
+        public Builder lineByLine(boolean on) { lineByLine = on; return this; }
+        public Builder maxTrainSamples(int n) { maxTrainSamples = n; return this; }
+        public Builder maxEvalSamples(int n) { maxEvalSamples = n; return this; }
+        public Builder objective(Objective o) { objective = o; return this; }
+        public Builder costEmbedding(String c) { costEmbedding = c; return this; }
+        public Builder learningRate(double v) { learningRate = v; return this; }
+        public Builder weightDecay(double v) { weightDecay = v; return this; }
+        public Builder adamBetas(double b1, double b2) { beta1 = b1; beta2 = b2; return this; }
+        public Builder adamEpsilon(double v) { epsilon = v; return this; }
+        public Builder warmupRatio(double v) { warmupRatio = v; return this; }
+        public Builder warmupSteps(long n) { warmupSteps = n; return this; }
+        public Builder perDeviceTrainBatchSize(int n) { trainBatch = n; return this; }
+        public Builder perDeviceEvalBatchSize(int n) { evalBatch = n; return this; }
+        public Builder gradientAccumulationSteps(int n) { accumulation = n; return this; }
+        public Builder maxGradNorm(double v) { maxGradNorm = v; return this; }
+        public Builder numTrainEpochs(double v) { epochs = v; return this; }
+        public Builder maxSteps(long n) { maxSteps = n; return this; }
+        public Builder seed(long n) { seed = n; return this; }
+        public Builder evalSteps(long n) { evalSteps = n; return this; }
+        public Builder saveSteps(long n) { saveSteps = n; return this; }
+        public Builder loggingSteps(long n) { loggingSteps = n; return this; }
+        public Builder overwriteOutputDir(boolean on) { overwrite = on; return this; }
+        public Builder resumeFromCheckpoint(String c) { resume = c; return this; }
+
+        public FinetuneSettings build() {
+            if (outputDir == null) throw new UserError("--output_dir: missing; name the run folder");
+            TrainingArgs t = new TrainingArgs(learningRate, weightDecay, beta1, beta2, epsilon, warmupRatio, warmupSteps, trainBatch,
+                    evalBatch, accumulation, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir);
+            return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize,
+                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume);
+        }
+    }
+}
