@@ -57,6 +57,15 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        // sizes reach libnd4j as shapes: a zero there crashes the JVM, so each is checked first
+        String[] flags = {"--batch", "--length", "--steps", "--new_tokens", "--rows", "--dim", "--reps"};
+        int[] values = {batch, length, steps, newTokens, rows, dim, reps};
+        for (int i = 0; i < flags.length; i++) {
+            if (values[i] < 1) throw new dev.emo.UserError(flags[i] + " " + values[i] + ": must be at least 1");
+        }
+        if (microBatch < 0 || (microBatch > 0 && batch % microBatch != 0)) {
+            throw new dev.emo.UserError("--micro_batch " + microBatch + ": must be 0 (none) or divide --batch " + batch);
+        }
         if (what.equals("train")) return train();
         if (what.equals("generate")) return generate();
         if (what.equals("mauve")) return mauve();

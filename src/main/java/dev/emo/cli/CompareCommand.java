@@ -63,7 +63,9 @@ final class CompareCommand implements Callable<Integer> {
             throw UserError.of("compare", "options " + finetuneArgs + " are neither compare's nor used with --runs", "check their spelling (./run.sh compare --help)");
         }
         if (runs != null) runs.forEach(RunInfo::objective);      // each must be a finished run, before any work
+        if (runs == null) objectives.forEach(dev.emo.objectives.Objective::of);   // an unknown one fails before the first training
         if (outputDir == null) outputDir = Main.defaultOutputDir("compare");
+        EvalOptions.requireFolderOrNothing(outputDir);
         Files.createDirectories(outputDir);
         TextEmbedder shared = eval.featurizer.equals("self") ? null
                 : Featurizers.create(eval.featurizer, null, null, null, eval.maxTextLength, eval.batchSize);

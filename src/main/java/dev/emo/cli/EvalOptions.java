@@ -87,6 +87,13 @@ final class EvalOptions {
         }
     }
 
+    /** An output folder must be a folder or not exist yet (checked before any sampling). */
+    static void requireFolderOrNothing(Path dir) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw UserError.of(dir, "is a file, not a folder", "pass a folder (new or existing) as --output_dir");
+        }
+    }
+
     private static void positive(String flag, int value) {
         if (value < 1) throw UserError.of(flag, "is " + value, "pass 1 or more");
     }

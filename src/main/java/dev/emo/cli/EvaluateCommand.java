@@ -60,6 +60,7 @@ final class EvaluateCommand implements Callable<Integer> {
      */
     static EvaluationReport evaluate(Path modelDir, EvalOptions o, Path outDir, TextEmbedder shared) {
         o.validate();
+        EvalOptions.requireFolderOrNothing(outDir);
         OpenEndedProtocol protocol = OpenEndedProtocol.named(o.protocol);
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit);
         long t0 = System.nanoTime();
@@ -75,6 +76,10 @@ final class EvaluateCommand implements Callable<Integer> {
         CausalLM oracle = o.oracleModel == null ? null : Models.load(o.oracleModel).model();
         Tokenizer oracleTok = o.oracleModel == null ? null : Tokenizer.load(o.oracleModel);
         CausalLM reference = o.referenceModel == null ? null : Models.load(o.referenceModel).model();
+        if (reference != null && reference.config().vocabSize() != model.config().vocabSize()) {
+            throw UserError.of(o.referenceModel, "its vocabulary has " + reference.config().vocabSize() + " tokens, the evaluated model's "
+                    + model.config().vocabSize(), "pass a --reference_model with the evaluated model's tokenizer");
+        }
         TextEmbedder featurizer = shared != null ? shared
                 : Featurizers.create(o.featurizer, model, tok, modelDir.getFileName().toString(), o.maxTextLength, o.batchSize);
         System.err.printf("evaluating %s: %d %s examples, %d round(s) of %d tokens each, MAUVE features: %s%n",

@@ -3,6 +3,7 @@ package dev.emo.cli;
 import dev.emo.generation.Generator;
 import dev.emo.generation.Sampling;
 import dev.emo.models.CausalLM;
+import dev.emo.models.ModelConfig;
 import dev.emo.models.Models;
 import dev.emo.tokenizers.Tokenizer;
 import picocli.CommandLine.Command;
@@ -40,11 +41,20 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        CausalLM lm = Models.load(model, true).model();
+        // every flag and the prompt's length are checked before the model is loaded
+        Sampling s = sample ? new Sampling(false, temperature, topK, topP) : Sampling.GREEDY;
+        if (maxNewTokens < 1) throw new dev.emo.UserError("--max_new_tokens " + maxNewTokens + ": must be at least 1");
+        int positions = ModelConfig.read(model).validate().maxPositions();
         Tokenizer tok = Tokenizer.load(model);
         int[] ids = tok.encode(prompt);
         if (ids.length == 0) ids = new int[]{tok.bosId()};
-        Sampling s = sample ? new Sampling(false, temperature, topK, topP) : Sampling.GREEDY;
+        if (ids.length + (long) maxNewTokens > positions) {
+            throw dev.emo.UserError.of(model.resolve("config.json"), "the prompt's " + ids.length + " tokens + --max_new_tokens "
+                    + maxNewTokens + " exceed the model's " + positions + " positions", ids.length >= positions
+                    ? "shorten the prompt to fewer than " + positions + " tokens"
+                    : "pass --max_new_tokens " + (positions - ids.length) + " or less, or a shorter prompt");
+        }
+        CausalLM lm = Models.load(model, true).model();
         Generator.Output out = new Generator(lm).generate(ids, maxNewTokens, s, seed, tok.eosId());
         int[] all = new int[ids.length + out.ids().length];
         System.arraycopy(ids, 0, all, 0, ids.length);

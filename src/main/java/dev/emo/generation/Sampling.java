@@ -16,9 +16,9 @@ public record Sampling(boolean greedy, double temperature, int topK, double topP
     public static final Sampling ANCESTRAL = new Sampling(false, 1, 0, 1);
 
     public Sampling {
-        if (!greedy && !(temperature > 0)) throw new IllegalArgumentException("temperature must be > 0, got " + temperature);
-        if (topK < 0) throw new IllegalArgumentException("top-k must be ≥ 0, got " + topK);
-        if (!(topP > 0 && topP <= 1)) throw new IllegalArgumentException("top-p must be in (0, 1], got " + topP);
+        if (!greedy && !(temperature > 0)) throw new dev.emo.UserError("--temperature " + temperature + ": must be > 0");
+        if (topK < 0) throw new dev.emo.UserError("--top_k " + topK + ": must be ≥ 0 (0 = no cut)");
+        if (!(topP > 0 && topP <= 1)) throw new dev.emo.UserError("--top_p " + topP + ": must be in (0, 1] (1 = no cut)");
     }
 
     public int pick(double[] logits, Random rng) {

@@ -220,6 +220,11 @@ public abstract class CausalLM {
     /** Position ids [B, T] as the family's ONNX export derives them from the mask. */
     protected abstract INDArray positionIds(INDArray attentionMask);
 
+    /** The position ids [B, T] an export that takes {@code position_ids} must be fed to agree with this graph. */
+    public final INDArray exportPositionIds(INDArray attentionMask) {
+        return positionIds(attentionMask);
+    }
+
     /** Position ids [B, T] as Hugging Face's generate derives them (left padding); by default the export's. */
     protected INDArray generationPositionIds(INDArray attentionMask) {
         return positionIds(attentionMask);

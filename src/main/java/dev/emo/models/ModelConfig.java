@@ -85,6 +85,14 @@ public record ModelConfig(
 
     /** Checks shapes that would otherwise fail deep inside the graph. */
     public ModelConfig validate() {
+        // a zero or negative size would reach libnd4j as a shape and crash the JVM (issue #11)
+        String[] names = {"vocab size", "hidden size", "layer count", "attention heads", "key/value heads", "MLP width",
+                "max_position_embeddings", "embedding width"};
+        int[] sizes = {vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, maxPositions, wordEmbedProjDim};
+        for (int i = 0; i < sizes.length; i++) {
+            if (sizes[i] < 1) throw UserError.of(file, names[i] + " is " + sizes[i], "fix config.json: every size must be at least 1");
+        }
+        if (!(normEps >= 0 && Double.isFinite(normEps))) throw UserError.of(file, "norm epsilon is " + normEps, "fix config.json");
         if (hiddenSize % numHeads != 0) {
             throw UserError.of(file, "hidden size " + hiddenSize + " is not divisible by " + numHeads + " heads", "fix config.json");
         }

@@ -37,6 +37,15 @@ public final class OrtRunner implements AutoCloseable {
         }
     }
 
+    /** The graph's input names (input_ids, attention_mask, and position_ids or past_* where the export has them). */
+    public java.util.Set<String> inputNames() {
+        try {
+            return session.getInputNames();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Logits [B, T, V] for int64 input ids and mask [B, T]; positionIds is used only if the graph asks for it. */
     public INDArray logits(INDArray inputIds, INDArray attentionMask, INDArray positionIds) {
         long b = inputIds.size(0), t = inputIds.size(1);

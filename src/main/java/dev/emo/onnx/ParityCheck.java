@@ -38,7 +38,7 @@ public final class ParityCheck {
         }
         INDArray inputIds = Nd4j.createFromArray(ids).reshape(batch, len);
         INDArray attention = Nd4j.createFromArray(mask).reshape(batch, len);
-        INDArray positions = model.feeds(inputIds, attention).get("position_ids");
+        INDArray positions = model.exportPositionIds(attention);   // fed only to exports that take position_ids
 
         long t0 = System.nanoTime();
         INDArray ours = model.forward(inputIds, attention);

@@ -1,6 +1,5 @@
 package dev.emo.evaluation.mauve;
 
-import org.bytedeco.openblas.global.openblas;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -37,8 +36,7 @@ final class Pca {
         if (scatterArray.closeable()) scatterArray.close();
         double[] ascending = new double[d];
         // divide and conquer (dsyevd): ~3x faster than ND4J's dsyev for d = 1280; a ← eigenvectors, column-major
-        int info = openblas.LAPACKE_dsyevd(openblas.LAPACK_COL_MAJOR, (byte) 'V', (byte) 'U', d, a, d, ascending);
-        if (info != 0) throw new IllegalStateException("LAPACK dsyevd failed (info " + info + ")");
+        dev.emo.execution.HostBlas.symmetricEigen(a, d, ascending);
         int kept = (int) Math.min(fit.rows(), d); // sklearn reports min(m, d) components
         double[] variance = new double[kept];
         for (int i = 0; i < kept; i++) variance[i] = Math.max(0, ascending[d - 1 - i]); // rounding can leave −1e-16

@@ -1,0 +1,127 @@
+package dev.emo.cli;
+
+import dev.emo.Fixtures;
+import dev.emo.SharedData;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Issue #11's rows outside finetune: each bad input is one line `error: …` with exit 2, before any
+ * model work that could crash the JVM or waste the user's time, and the disk is as it was.
+ */
+class BadInputTest {
+    @TempDir
+    Path tmp;
+
+    private String refused(String... command) throws IOException {
+        Map<String, String> before = DiskSnapshot.of(tmp);
+        long crashes = DiskSnapshot.crashLogs();
+        CliRun r = CliRun.of(command);
+        String err = r.err().strip();
+        assertEquals(2, r.code(), err);
+        assertEquals(1, err.lines().filter(l -> l.startsWith("error: ")).count(), err);
+        String last = err.lines().reduce((a, b) -> b).orElse("");
+        assertTrue(last.startsWith("error: "), err);
+        assertEquals(before, DiskSnapshot.of(tmp), "the disk as it was");
+        assertEquals(crashes, DiskSnapshot.crashLogs(), "no hs_err file");
+        return last;
+    }
+
+    private Path modelWithConfig(String field, String value) throws IOException {
+        Path src = Fixtures.model("stories260k"), dir = Files.createDirectories(tmp.resolve("model-" + field));
+        try (var files = Files.list(src)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) Files.copy(f, dir.resolve(f.getFileName().toString()));
+        }
+        String config = Files.readString(dir.resolve("config.json")).replaceAll("\"" + field + "\"\\s*:\\s*[0-9.e-]+", "\"" + field + "\": " + value);
+        assertTrue(config.contains("\"" + field + "\": " + value), config);
+        Files.writeString(dir.resolve("config.json"), config);
+        return dir;
+    }
+
+    @Test
+    void zeroPositionsInConfigIsAnErrorNotACrash() throws IOException {
+        Path model = modelWithConfig("max_position_embeddings", "0");
+        String m = refused("verify", "--model", model.toString());
+        assertTrue(m.contains("config.json") && m.contains("max_position_embeddings is 0"), m);
+        m = refused("finetune", "--model", model.toString(), "--train_file", model.resolve("config.json").toString(),
+                "--output_dir", tmp.resolve("out").toString());
+        assertTrue(m.contains("max_position_embeddings is 0"), m);
+        m = refused("generate", "--model", model.toString(), "--prompt", "Once");
+        assertTrue(m.contains("max_position_embeddings is 0"), m);
+    }
+
+    @Test
+    void zeroHeadsInConfig() throws IOException {
+        Path model = modelWithConfig("num_attention_heads", "0");
+        assertTrue(refused("verify", "--model", model.toString()).contains("attention heads is 0"));
+    }
+
+    @Test
+    void verifyZeroSizes() throws IOException {
+        String model = Fixtures.model("stories260k").toString();
+        assertTrue(refused("verify", "--model", model, "--batch", "0").contains("--batch 0"));
+        assertTrue(refused("verify", "--model", model, "--length", "0").contains("--length 0"));
+    }
+
+    @Test
+    void generatePromptLongerThanThePositions() throws IOException {
+        String model = Fixtures.model("stories260k").toString();
+        String m = refused("generate", "--model", model, "--prompt", "Once upon a time there was a cat. ".repeat(80));
+        assertTrue(m.contains("config.json") && m.contains("512 positions") && m.contains("shorten the prompt"), m);
+        m = refused("generate", "--model", model, "--prompt", "Once", "--max_new_tokens", "100000");
+        assertTrue(m.contains("--max_new_tokens 100000") && m.contains("or less"), m);
+        assertTrue(refused("generate", "--model", model, "--max_new_tokens", "0").contains("--max_new_tokens 0"));
+    }
+
+    @Test
+    void samplingFlagsOutOfRange() throws IOException {
+        String model = Fixtures.model("stories260k").toString();
+        assertTrue(refused("generate", "--model", model, "--do_sample", "--temperature", "0").contains("--temperature 0"));
+        assertTrue(refused("generate", "--model", model, "--do_sample", "--top_p", "1.5").contains("--top_p 1.5"));
+        assertTrue(refused("generate", "--model", model, "--do_sample", "--top_k", "-1").contains("--top_k -1"));
+    }
+
+    @Test
+    void evaluateIntoAFileIsRefusedBeforeSampling() throws IOException {
+        Path file = Files.writeString(tmp.resolve("report.txt"), "mine");
+        String m = refused("evaluate", "--model", Fixtures.model("stories260k").toString(), "--limit", "2", "--output_dir", file.toString());
+        assertTrue(m.contains("report.txt") && m.contains("is a file"), m);
+    }
+
+    @Test
+    void evaluateWithAReferenceModelOfAnotherVocabulary() throws IOException {
+        Path ptb = SharedData.data().resolve("ptb").resolve("ptb.test.txt");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(ptb), SharedData.missingMessage("data/ptb/ptb.test.txt"));
+        String m = refused("evaluate", "--model", Fixtures.model("stories260k").toString(), "--reference_model",
+                Fixtures.model("tiny-gpt2").toString(), "--limit", "2", "--featurizer", "self", "--output_dir", tmp.resolve("eval").toString());
+        assertTrue(m.contains("tiny-gpt2") && m.contains("vocabulary"), m);
+    }
+
+    @Test
+    void compareWithAnUnknownObjectiveTrainsNothing() throws IOException {
+        Fixtures.model("stories260k");
+        String m = refused("compare", "--objectives", "mle,bogus", "--seeds", "1", "--output_dir", tmp.resolve("cmp").toString(),
+                "--max_steps", "1");
+        assertTrue(m.contains("bogus"), m);
+    }
+
+    @Test
+    void benchZeroSizes() throws IOException {
+        assertTrue(refused("bench", "--batch", "0").contains("--batch 0"));
+        assertTrue(refused("bench", "--what", "train", "--micro_batch", "3").contains("--micro_batch 3"));
+    }
+
+    @Test
+    void aMistypedFlagIsOneLineWithASuggestion() throws IOException {
+        String m = refused("finetune", "--learning_rte", "1e-4");
+        assertTrue(m.contains("--learning_rte") && m.contains("--learning_rate") && m.contains("--help"), m);
+    }
+}
