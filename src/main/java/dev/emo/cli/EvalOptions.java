@@ -1,12 +1,10 @@
 package dev.emo.cli;
 
 import dev.emo.SharedData;
-import dev.emo.UserError;
-import dev.emo.evaluation.OpenEndedProtocol;
+import dev.emo.jobs.EvaluationSettings;
 import dev.emo.generation.Sampling;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Options of the open-ended evaluation, shared by {@code evaluate} and {@code compare}. */
@@ -66,61 +64,11 @@ final class EvalOptions {
     @Option(names = "--max_perplexity_texts", defaultValue = "0", description = "perplexity and distribution measures: the first N documents of --perplexity_file (0 = all)")
     int maxPerplexityTexts;
 
-    /** Every range and path checked before any model is loaded or trained, each failure one line. */
-    void validate() {
-        positive("--rounds", rounds);
-        positive("--new_tokens", newTokens);
-        positive("--batch_size", batchSize);
-        positive("--max_text_length", maxTextLength);
-        if (limit < 0) throw UserError.of("--limit", "is " + limit, "pass 0 (all) or a positive count");
-        if (!greedy && !(temperature > 0)) throw UserError.of("--temperature", "is " + temperature, "pass a value > 0, or --greedy");
-        if (topK < 0) throw UserError.of("--top_k", "is " + topK, "pass 0 (no cut) or a positive count");
-        if (!(topP > 0 && topP <= 1)) throw UserError.of("--top_p", "is " + topP, "pass a value in (0, 1]");
-        OpenEndedProtocol p = OpenEndedProtocol.named(protocol);
-        requireFile(data(), "--data");
-        if (perplexityFile != null) requireFile(perplexityFile, "--perplexity_file");
-        if (referenceModel != null && perplexityFile == null && p.source() == OpenEndedProtocol.LineSource.AG_NEWS_CSV) {
-            throw UserError.of("--reference_model", "needs plain text, and the " + p.name() + " data is CSV", "pass --perplexity_file");
-        }
-        for (Path dir : new Path[]{oracleModel, referenceModel}) {
-            if (dir != null && !Files.isDirectory(dir)) throw UserError.of(dir, "model folder not found", "pass an exported model folder");
-        }
-    }
-
-    /** An output folder must be a folder or not exist yet (checked before any sampling). */
-    static void requireFolderOrNothing(Path dir) {
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw UserError.of(dir, "is a file, not a folder", "pass a folder (new or existing) as --output_dir");
-        }
-    }
-
-    private static void positive(String flag, int value) {
-        if (value < 1) throw UserError.of(flag, "is " + value, "pass 1 or more");
-    }
-
-    private static void requireFile(Path file, String flag) {
-        if (!Files.isRegularFile(file)) throw UserError.of(file, "not found", "pass an existing file to " + flag);
-    }
-
-    /** The plain-text file perplexity is measured on, or null (the CSV protocol without --perplexity_file). */
-    Path perplexityFile() {
-        if (perplexityFile != null) return perplexityFile;
-        return OpenEndedProtocol.named(protocol).source() == OpenEndedProtocol.LineSource.AG_NEWS_CSV ? null : data();
-    }
-
-    /** Everything that changes an evaluation's numbers: a report made with other settings is not reused. */
-    String settingsKey() {
-        return String.join("|", OpenEndedProtocol.named(protocol).name(), data().toAbsolutePath().normalize().toString(),
-                "limit=" + limit, "rounds=" + rounds, "new=" + newTokens, sampling().toString(), "seed=" + seed,
-                "features=" + featurizer, "maxlen=" + maxTextLength, "mauve_seed=" + mauveSeed, "oracle=" + oracleModel,
-                "reference=" + referenceModel, "ppl=" + perplexityFile(), "ppl_texts=" + maxPerplexityTexts);
-    }
-
-    Sampling sampling() {
-        return greedy ? Sampling.GREEDY : new Sampling(false, temperature, topK, topP);
-    }
-
-    Path data() {
-        return data != null ? data : SharedData.data().resolve("ptb").resolve("ptb.test.txt");
+    /** The flags as job settings (ranges checked in the settings' constructor). */
+    EvaluationSettings settings() {
+        Sampling sampling = greedy ? Sampling.GREEDY : new Sampling(false, temperature, topK, topP);
+        return new EvaluationSettings(data != null ? data : SharedData.data().resolve("ptb").resolve("ptb.test.txt"), protocol, limit,
+                rounds, newTokens, sampling, seed, batchSize, featurizer, maxTextLength, mauveSeed, oracleModel, referenceModel,
+                perplexityFile, maxPerplexityTexts);
     }
 }

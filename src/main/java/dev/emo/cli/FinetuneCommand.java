@@ -97,23 +97,7 @@ final class FinetuneCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         FinetuneJob job = FinetuneJob.prepare(settings());   // reads and checks everything; writes nothing yet
-        Progress[] bar = new Progress[1];
-        FinetuneJob.Result r = job.run(new FinetuneJob.Listener() {
-            @Override
-            public void started(FinetuneJob.Plan p) {
-                System.err.printf("fine-tuning %s with %s: %d training examples of %d tokens, %d steps -> %s%s%n", p.model().getFileName(),
-                        p.objective(), p.trainExamples(), p.blockSize(), p.totalSteps(), p.runDir(),
-                        p.resumeStep() == null ? "" : " (resuming at step " + p.resumeStep() + ")");
-                bar[0] = new Progress(p.totalSteps(), p.tokensPerStep());
-            }
-
-            @Override
-            public void step(long step, double loss) {
-                bar[0].update(step, loss);
-            }
-        });
-        if (bar[0] != null) bar[0].done();
-
+        FinetuneJob.Result r = job.run(progressBar());
         System.out.println();
         System.out.printf("%-26s %12s %12s%n", "", "before", "after");
         System.out.printf("%-26s %12.3f %12.3f%n", "validation perplexity", r.validationBefore().perplexity(), r.validationAfter().perplexity());
@@ -124,6 +108,27 @@ final class FinetuneCommand implements Callable<Integer> {
         System.out.printf("%-26s %12s %12.1f%n", "training tokens/s", "", r.tokensPerSecond());
         System.out.printf("best model (step %d): %s%n", r.bestStep(), r.bestModel());
         return 0;
+    }
+
+    /** Prints what the run will do, then a progress bar with tokens/s and ETA. */
+    static FinetuneJob.Listener progressBar() {
+        return new FinetuneJob.Listener() {
+            private Progress bar;
+
+            @Override
+            public void started(FinetuneJob.Plan p) {
+                System.err.printf("fine-tuning %s with %s: %d training examples of %d tokens, %d steps -> %s%s%n", p.model().getFileName(),
+                        p.objective(), p.trainExamples(), p.blockSize(), p.totalSteps(), p.runDir(),
+                        p.resumeStep() == null ? "" : " (resuming at step " + p.resumeStep() + ")");
+                bar = new Progress(p.totalSteps(), p.tokensPerStep());
+            }
+
+            @Override
+            public void step(long step, double loss) {
+                bar.update(step, loss);
+                if (step == bar.total()) bar.done();
+            }
+        };
     }
 
     /** The flags as job settings; every range is checked in the settings' constructors. */

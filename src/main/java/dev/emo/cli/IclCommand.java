@@ -1,29 +1,15 @@
 package dev.emo.cli;
 
-import dev.emo.embedding.SentenceEmbedder;
-
 import dev.emo.SharedData;
-import dev.emo.UserError;
-import dev.emo.icl.HashedTfIdfEmbedder;
+import dev.emo.embedding.SentenceEmbedder;
+import dev.emo.embedding.TextEmbedder;
 import dev.emo.icl.IclReport;
 import dev.emo.icl.IclScorer;
-import dev.emo.icl.Tasks;
-import dev.emo.embedding.TextEmbedder;
-import dev.emo.models.ModelConfig;
-import dev.emo.models.Models;
-import dev.emo.tokenizers.Tokenizer;
-import org.apache.logging.log4j.LogManager;
-import org.apache.logging.log4j.Logger;
+import dev.emo.jobs.IclJob;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -33,8 +19,6 @@ import java.util.function.Function;
         description = {"In-context-learning accuracy (the EMO paper's Table 3): retrieved demonstrations, PPL scoring of each label.",
                 "Several --model folders (e.g. before and after tuning) give a comparison table and bar chart."})
 final class IclCommand implements Callable<Integer> {
-    private static final Logger LOG = LogManager.getLogger(IclCommand.class);
-
     @Option(names = {"--model", "--models"}, required = true, split = ",", description = "exported model folder; repeat or comma-separate to compare")
     List<Path> models;
     @Option(names = "--tasks", split = ",", defaultValue = "tweet_eval,sst2,trec,subj,cr,rt,ag_news,mmlu", description = "default: ${DEFAULT-VALUE}")
@@ -75,78 +59,14 @@ final class IclCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        validate();
-        if (outputDir == null) outputDir = Main.defaultOutputDir("icl");
-        try { // now, so an unwritable folder fails before the run rather than after it
-            Files.createDirectories(outputDir);
-        } catch (IOException e) {
-            throw UserError.of(outputDir, "cannot be created (" + e + ")", "pass a writable --output_dir");
-        }
-        Path data = dataDir != null ? dataDir : SharedData.data();
-        Map<String, List<Tasks.Item>> items = items(data);
-
-        Map<String, List<IclScorer.Result>> byModel = new LinkedHashMap<>();
-        for (Path dir : models) {
-            String label = modelLabel(dir);
-            IclScorer scorer = new IclScorer(Models.load(dir, true).model(), Tokenizer.load(dir), batchSize);
-            List<IclScorer.Result> results = new ArrayList<>();
-            for (String task : tasks) {
-                IclScorer.Result r = scorer.evaluate(task, items.get(task));
-                LOG.info("{} {}: accuracy {} on {} items, {} demonstrations kept on average, {} inputs cut, {} s", label, task,
-                        String.format("%.3f", r.accuracy()), r.n(), String.format("%.2f", r.meanDemos()), r.truncatedInputs(),
-                        String.format("%.1f", r.seconds()));
-                results.add(r);
-            }
-            byModel.put(label, results);
-        }
-
-        IclReport.writeCsv(outputDir.resolve(IclReport.CSV_FILE), byModel);
-        IclReport.writeChart(outputDir.resolve(IclReport.PNG_FILE), byModel);
+        IclJob job = new IclJob(models, tasks, limit, shots, retriever, embedderDir, batchSize, seed,
+                dataDir != null ? dataDir : SharedData.data(), outputDir != null ? outputDir : Main.defaultOutputDir("icl"), denseEmbedder);
+        Map<String, List<IclScorer.Result>> byModel = job.run();
         System.out.printf("in-context learning accuracy (%%): %s retrieval, %d demonstrations (MMLU 5 fixed), seed %d%s%n", retriever, shots, seed,
                 limit > 0 ? ", first " + limit + " test items per task" : "");
         System.out.print(IclReport.table(byModel));
-        System.out.printf("wrote %s and %s (%.1f s)%n", outputDir.resolve(IclReport.CSV_FILE), outputDir.resolve(IclReport.PNG_FILE),
+        System.out.printf("wrote %s and %s (%.1f s)%n", job.outputDir().resolve(IclReport.CSV_FILE), job.outputDir().resolve(IclReport.PNG_FILE),
                 (System.nanoTime() - t0) / 1e9);
         return 0;
-    }
-
-    private void validate() {
-        tasks.forEach(Tasks::requireKnown);
-        if (limit < 0) throw UserError.of("--limit", "is " + limit, "pass 0 (all items) or a positive count");
-        if (shots < 0) throw UserError.of("--ice_num", "is " + shots, "pass 0 or more demonstrations");
-        if (batchSize < 1) throw UserError.of("--batch_size", "is " + batchSize, "pass 1 or more");
-        if (!retriever.equals("dense") && !retriever.equals("tfidf")) {
-            throw UserError.of("--retriever", "unknown retriever '" + retriever + "'", "choose dense or tfidf");
-        }
-        for (Path m : models) ModelConfig.read(m); // a typo in the last folder should fail now, not after the first model's run
-        if (models.stream().map(m -> m.toAbsolutePath().normalize()).distinct().count() < models.size()) {
-            throw UserError.of("--model", "the same folder is given twice", "pass each model folder once");
-        }
-    }
-
-    /** Each task's items, built once for all models; the embedder only exists while retrieving. */
-    private Map<String, List<Tasks.Item>> items(Path data) {
-        Map<String, List<Tasks.Item>> out = new LinkedHashMap<>();
-        TextEmbedder embedder = null;
-        try {
-            for (String task : tasks) {
-                if (embedder == null && shots > 0 && Tasks.usesRetrieval(task)) {
-                    embedder = retriever.equals("tfidf") ? new HashedTfIdfEmbedder() : denseEmbedder.apply(embedderDir);
-                }
-                long t = System.nanoTime();
-                out.put(task, Tasks.items(task, data, seed, limit, shots, embedder));
-                LOG.info("{}: {} test items ready ({} s)", task, out.get(task).size(), String.format("%.1f", (System.nanoTime() - t) / 1e9));
-            }
-        } finally {
-            if (embedder != null) embedder.close();
-        }
-        return out;
-    }
-
-    /** The folder's name, or the path as given when two folders share a name. */
-    private String modelLabel(Path dir) {
-        String name = dir.toAbsolutePath().normalize().getFileName().toString();
-        long same = models.stream().filter(m -> m.toAbsolutePath().normalize().getFileName().toString().equals(name)).count();
-        return same > 1 ? dir.toString() : name;
     }
 }

@@ -16,6 +16,10 @@ final class Progress {
         this.tokensPerStep = tokensPerStep;
     }
 
+    long total() {
+        return total;
+    }
+
     void update(long step, double loss) {
         update(step, String.format("loss %.4f ", loss));
     }

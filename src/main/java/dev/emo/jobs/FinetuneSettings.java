@@ -99,6 +99,14 @@ public record FinetuneSettings(
         return m;
     }
 
+    /** These settings for one cell of a comparison: another objective kind, seed and run folder. */
+    public FinetuneSettings forRun(String objectiveKind, long seed, Path outputDir, boolean overwrite, String resume) {
+        Objective o = new Objective(objectiveKind, objective.ratioCap(), objective.goldDetach(), objective.eta(), objective.gamma(),
+                objective.minWeight());
+        return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
+                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume);
+    }
+
     public static Builder builder(Path model, Path trainFile, Path outputDir) {
         return new Builder(model, trainFile, outputDir);
     }

@@ -57,6 +57,13 @@ public record TrainingArgs(
         if (!(v >= 0 && (oneAllowed ? v <= 1 : v < 1))) throw new UserError(flag + " " + v + ": must be in [0, 1" + (oneAllowed ? "]" : ")"));
     }
 
+    /** The same settings for another seed and run folder (compare's objective × seed grid). */
+    public TrainingArgs withSeedAndOutput(long newSeed, Path newOutputDir) {
+        return new TrainingArgs(learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupRatio, warmupSteps,
+                perDeviceTrainBatchSize, perDeviceEvalBatchSize, gradientAccumulationSteps, maxGradNorm, numTrainEpochs, maxSteps,
+                newSeed, evalSteps, saveSteps, loggingSteps, newOutputDir);
+    }
+
     /** Total optimizer steps for a data set of {@code examples} training examples. */
     public long totalSteps(int examples) {
         long perEpoch = stepsPerEpoch(examples);

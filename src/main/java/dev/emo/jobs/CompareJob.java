@@ -1,0 +1,202 @@
+package dev.emo.jobs;
+
+import dev.emo.UserError;
+import dev.emo.embedding.TextEmbedder;
+import dev.emo.evaluation.Charts;
+import dev.emo.evaluation.EvaluationReport;
+import dev.emo.evaluation.Featurizers;
+import dev.emo.evaluation.OpenEndedEvaluation.Summary;
+import dev.emo.objectives.Objective;
+import dev.emo.training.CheckpointState;
+import dev.emo.training.FineTuner;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVPrinter;
+import org.apache.commons.csv.CSVRecord;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Fine-tunes one model with several objectives × seeds (a {@link FinetuneJob} each, one run folder
+ * each) or takes finished run folders, evaluates every run's best model with an
+ * {@link EvaluationJob}, and writes a Table-1-style summary (compare.csv) and PNG plots. A finished
+ * run is not retrained, an interrupted one resumes from its latest checkpoint, and an evaluation
+ * made with the same settings is reused, so an interrupted comparison continues where it stopped.
+ *
+ * @param finetune   the settings every training run starts from (objective kind, seed and folder replaced); null with {@code runs}
+ * @param objectives objective kinds (mle, emo, …), checked before anything trains
+ * @param runs       finished run folders to evaluate instead of training, or null
+ */
+public record CompareJob(FinetuneSettings finetune, List<String> objectives, List<Long> seeds, List<Path> runs,
+                         EvaluationSettings evaluation, Path outputDir) {
+    public static final String[] HEADER = {"objective", "runs", "mauve", "mauve_sd", "rouge1", "rouge1_sd", "rouge2", "rouge2_sd",
+            "rougeL", "rougeL_sd", "test_ppl", "test_ppl_sd", "oracle_ppl", "oracle_ppl_sd"};
+
+    public CompareJob {
+        if (runs == null) {
+            if (finetune == null) throw new IllegalArgumentException("finetune settings or runs");
+            if (objectives.isEmpty() || seeds.isEmpty()) throw new UserError("--objectives and --seeds: each needs at least one value");
+            objectives.forEach(Objective::of);                      // an unknown one fails before the first training
+            objectives = List.copyOf(objectives);
+            seeds = List.copyOf(seeds);
+        } else {
+            runs.forEach(CompareJob::objectiveOf);                  // each must be a finished run, before any work
+            runs = List.copyOf(runs);
+        }
+        EvaluationSettings.requireFolderOrNothing(outputDir);
+        evaluation.checkPaths(null);
+    }
+
+    /** The table (one row per objective, {@link #HEADER}'s columns) and where it was written. */
+    public record Result(List<String[]> table, Path csv, Path outputDir) {}
+
+    public Result run(FinetuneJob.Listener training, EvaluationJob.Listener listener) throws IOException {
+        Files.createDirectories(outputDir);
+        TextEmbedder shared = evaluation.featurizer().equals("self") ? null
+                : Featurizers.create(evaluation.featurizer(), null, null, null, evaluation.maxTextLength(), evaluation.batchSize());
+        Map<String, List<EvaluationReport>> byObjective = new LinkedHashMap<>();
+        Map<String, List<Path>> runsByObjective = new LinkedHashMap<>();
+        try {
+            for (Path run : runs != null ? runs : train(training)) {
+                String objective = objectiveOf(run);
+                Path report = run.resolve("eval").resolve("evaluation.json");
+                EvaluationReport r = Files.isRegularFile(report) ? EvaluationReport.read(report) : null;
+                if (r == null || !evaluation.key().equals(r.settings())) {
+                    r = EvaluationJob.run(run.resolve("best"), evaluation, run.resolve("eval"), shared, listener);
+                }
+                byObjective.computeIfAbsent(objective, k -> new ArrayList<>()).add(r);
+                runsByObjective.computeIfAbsent(objective, k -> new ArrayList<>()).add(run);
+            }
+        } finally {
+            if (shared != null) shared.close();
+        }
+        List<String[]> table = table(byObjective);
+        Path csv = outputDir.resolve("compare.csv");
+        writeCsv(csv, table);
+        plots(byObjective, runsByObjective);
+        return new Result(table, csv, outputDir);
+    }
+
+    /** One run per objective × seed: a finished run is reused, an interrupted one resumed, anything else started afresh. */
+    private List<Path> train(FinetuneJob.Listener listener) {
+        List<Path> dirs = new ArrayList<>();
+        for (String objective : objectives) {
+            for (long seed : seeds) {
+                Path dir = outputDir.resolve(objective + "-seed" + seed);
+                dirs.add(dir);
+                if (finished(dir)) continue;
+                boolean resume = hasCheckpoint(dir);
+                FinetuneJob.prepare(finetune.forRun(objective, seed, dir, !resume, resume ? "latest" : null)).run(listener);
+            }
+        }
+        return dirs;
+    }
+
+    static String objectiveOf(Path run) {
+        if (!finished(run)) {
+            throw UserError.of(run, "is not a finished finetune run (run.json without \"finished\", or no best/)",
+                    "pass folders of completed ./run.sh finetune runs, or resume them with --resume_from_checkpoint latest");
+        }
+        return RunRecord.read(run).settings().objective();
+    }
+
+    /** finetune writes "finished" into run.json after its last evaluation and export. */
+    static boolean finished(Path run) {
+        return Files.isRegularFile(run.resolve(RunRecord.FILE)) && Files.isDirectory(run.resolve("best")) && RunRecord.read(run).complete();
+    }
+
+    static boolean hasCheckpoint(Path run) {
+        if (!Files.isDirectory(run)) return false;
+        try {
+            CheckpointState.read(FineTuner.latestCheckpoint(run));
+            return true;
+        } catch (UserError none) {
+            return false;
+        }
+    }
+
+    /** Per objective: mean ± sd over every round of every seed (MAUVE, ROUGE, oracle ppl) and over seeds (ppl). */
+    private static List<String[]> table(Map<String, List<EvaluationReport>> byObjective) {
+        List<String[]> rows = new ArrayList<>();
+        for (var e : byObjective.entrySet()) {
+            List<EvaluationReport.RoundScores> rounds = e.getValue().stream().flatMap(r -> r.rounds().stream()).toList();
+            Summary mauve = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::mauve).toArray());
+            Summary r1 = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::rouge1).toArray());
+            Summary r2 = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::rouge2).toArray());
+            Summary rl = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::rougeL).toArray());
+            Summary oracle = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::oraclePerplexity).toArray());
+            Summary ppl = Summary.of(e.getValue().stream().mapToDouble(r -> r.perplexity() == null ? Double.NaN : r.perplexity().perplexity()).toArray());
+            rows.add(new String[]{e.getKey(), Integer.toString(e.getValue().size()), f(mauve.mean()), f(mauve.sd()), f(r1.mean()), f(r1.sd()),
+                    f(r2.mean()), f(r2.sd()), f(rl.mean()), f(rl.sd()), f(ppl.mean()), f(ppl.sd()), f(oracle.mean()), f(oracle.sd())});
+        }
+        return rows;
+    }
+
+    private static String f(double x) {
+        return Double.isNaN(x) ? "" : String.format("%.4f", x);
+    }
+
+    private static void writeCsv(Path file, List<String[]> rows) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (CSVPrinter p = new CSVPrinter(Files.newBufferedWriter(tmp), CSVFormat.DEFAULT.builder().setHeader(HEADER).build())) {
+            for (String[] r : rows) p.printRecord((Object[]) r);
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private void plots(Map<String, List<EvaluationReport>> byObjective, Map<String, List<Path>> runsByObjective) throws IOException {
+        List<Charts.Series> curves = new ArrayList<>(), losses = new ArrayList<>(), divergence = new ArrayList<>();
+        Map<String, double[]> mauve = new LinkedHashMap<>();
+        for (var e : runsByObjective.entrySet()) {
+            for (Path run : e.getValue()) {
+                String name = e.getKey() + " " + run.getFileName();
+                RunRecord.Result result = RunRecord.read(run).result();
+                curves.add(metric(run, "eval_ppl", name, result == null ? null : result.validationPplBefore()));
+                losses.add(metric(run, "train_mle", name, null));
+            }
+        }
+        for (var e : byObjective.entrySet()) {
+            double[] m = e.getValue().stream().flatMap(r -> r.rounds().stream()).mapToDouble(EvaluationReport.RoundScores::mauve).toArray();
+            Summary s = Summary.of(m);
+            mauve.put(e.getKey(), new double[]{s.mean(), s.sd()});
+            double[][] curve = e.getValue().get(0).divergenceCurve();
+            double[] x = new double[curve.length], y = new double[curve.length];
+            for (int i = 0; i < curve.length; i++) {
+                x[i] = curve[i][0];
+                y[i] = curve[i][1];
+            }
+            divergence.add(new Charts.Series(e.getKey(), x, y));
+        }
+        Charts.lines(outputDir.resolve("training_eval_ppl.png"), "Validation perplexity during fine-tuning", "step", "perplexity", curves, true);
+        Charts.lines(outputDir.resolve("training_mle.png"), "Training cross-entropy (MLE part of the objective)", "step", "nats/token", losses, false);
+        Charts.bars(outputDir.resolve("mauve.png"), "MAUVE by objective (mean ± sd over seeds × rounds)", "MAUVE", mauve);
+        Charts.lines(outputDir.resolve("divergence_curves.png"), "MAUVE divergence curves (first run, round 1)",
+                "exp(-c·KL(Q|R))", "exp(-c·KL(P|R))", divergence, true);
+    }
+
+    /** A metrics.csv column against step, rows where it is present; {@code atStepZero} starts the curve (the evaluation before training). */
+    private static Charts.Series metric(Path run, String column, String name, Double atStepZero) throws IOException {
+        List<Double> x = new ArrayList<>(), y = new ArrayList<>();
+        if (atStepZero != null) {
+            x.add(0.0);
+            y.add(atStepZero);
+        }
+        Path csv = run.resolve("metrics.csv");
+        if (Files.isRegularFile(csv)) {
+            try (Reader r = Files.newBufferedReader(csv)) {
+                for (CSVRecord rec : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).setIgnoreEmptyLines(true).build().parse(r)) {
+                    if (!rec.isMapped(column) || !rec.isSet(column) || rec.get(column).isEmpty()) continue;
+                    x.add(Double.parseDouble(rec.get("step")));
+                    y.add(Double.parseDouble(rec.get(column)));
+                }
+            }
+        }
+        return new Charts.Series(name, x.stream().mapToDouble(d -> d).toArray(), y.stream().mapToDouble(d -> d).toArray());
+    }
+}

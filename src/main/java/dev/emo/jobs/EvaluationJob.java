@@ -1,0 +1,128 @@
+package dev.emo.jobs;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.emo.UserError;
+import dev.emo.data.TextFiles;
+import dev.emo.embedding.TextEmbedder;
+import dev.emo.evaluation.DistributionMeasures;
+import dev.emo.evaluation.EvaluationReport;
+import dev.emo.evaluation.Featurizers;
+import dev.emo.evaluation.OpenEndedEvaluation;
+import dev.emo.evaluation.OpenEndedProtocol;
+import dev.emo.evaluation.Perplexity;
+import dev.emo.evaluation.mauve.Mauve;
+import dev.emo.models.CausalLM;
+import dev.emo.models.Models;
+import dev.emo.tokenizers.Tokenizer;
+
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The paper's open-ended evaluation of one model folder into an output folder (evaluation.json,
+ * generations.jsonl): prefixes from a test split continued by sampling with the KV cache, MAUVE and
+ * ROUGE per round, perplexity, oracle perplexity and forward/reverse cross-entropy where asked.
+ * Inputs are read and checked before the first token is sampled; both files are written whole
+ * (temporary files renamed).
+ */
+public final class EvaluationJob {
+    /** Tokens per block for the test-file perplexity (the paper's block size). */
+    public static final int PERPLEXITY_BLOCK = 256;
+
+    /** Progress: rounds done of total. */
+    public interface Listener {
+        Listener NONE = (done, total) -> { };
+
+        void rounds(int done, int total);
+    }
+
+    private EvaluationJob() {}
+
+    /**
+     * @param shared a featurizer used as is (and not closed), or null to build one from the settings
+     */
+    public static EvaluationReport run(Path modelDir, EvaluationSettings o, Path outDir, TextEmbedder shared, Listener listener) {
+        o.checkPaths(outDir);
+        OpenEndedProtocol protocol = OpenEndedProtocol.named(o.protocol());
+        List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit());
+        long t0 = System.nanoTime();
+        CausalLM model = Models.load(modelDir, true).model();   // the KV-cache graph also serves plain passes
+        Tokenizer tok = Tokenizer.load(modelDir);
+        Path pplFile = o.perplexityText();
+        List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
+        if (pplDocs != null && o.maxPerplexityTexts() > 0 && pplDocs.size() > o.maxPerplexityTexts()) {
+            pplDocs = pplDocs.subList(0, o.maxPerplexityTexts());
+        }
+        List<int[]> pplBlocks = pplDocs == null ? null : Perplexity.blocks(model, tok, pplDocs, PERPLEXITY_BLOCK);
+        if (pplBlocks != null && pplBlocks.isEmpty()) {
+            throw UserError.of(pplFile, "holds less than one " + PERPLEXITY_BLOCK + "-token block",
+                    "pass a longer --perplexity_file or a larger --max_perplexity_texts");
+        }
+        CausalLM oracle = o.oracleModel() == null ? null : Models.load(o.oracleModel()).model();
+        Tokenizer oracleTok = o.oracleModel() == null ? null : Tokenizer.load(o.oracleModel());
+        CausalLM reference = o.referenceModel() == null ? null : Models.load(o.referenceModel()).model();
+        if (reference != null && reference.config().vocabSize() != model.config().vocabSize()) {
+            throw UserError.of(o.referenceModel(), "its vocabulary has " + reference.config().vocabSize() + " tokens, the evaluated model's "
+                    + model.config().vocabSize(), "pass a --reference_model with the evaluated model's tokenizer");
+        }
+        TextEmbedder featurizer = shared != null ? shared
+                : Featurizers.create(o.featurizer(), model, tok, modelDir.getFileName().toString(), o.maxTextLength(), o.batchSize());
+        System.err.printf("evaluating %s: %d %s examples, %d round(s) of %d tokens each, MAUVE features: %s%n",
+                modelDir, examples.size(), protocol.name(), o.rounds(), o.newTokens(), featurizer.name());
+
+        var settings = new OpenEndedEvaluation.Settings(o.rounds(), o.newTokens(), o.sampling(), o.seed(), o.batchSize(),
+                Mauve.Options.defaults().withSeed(o.mauveSeed()));
+        List<OpenEndedEvaluation.Round> rounds;
+        try {
+            rounds = new OpenEndedEvaluation(model, tok, featurizer, oracle, oracleTok).run(examples, settings, listener::rounds);
+        } finally {
+            if (shared == null) featurizer.close();
+        }
+        Perplexity.Result ppl = pplBlocks == null ? null : Perplexity.of(model, pplBlocks, 8);
+        DistributionMeasures.Result dist = reference == null ? null : DistributionMeasures.compute(model, reference, tok, pplDocs);
+        double secs = (System.nanoTime() - t0) / 1e9;
+        EvaluationReport report = EvaluationReport.of(modelDir.toString(), o.key(), protocol.name(), o.data().toString(),
+                examples.size(), featurizer.name(), o.sampling().toString(), rounds, ppl, dist, secs);
+        write(outDir, report, examples, rounds);
+        return report;
+    }
+
+    private static void write(Path outDir, EvaluationReport report, List<OpenEndedProtocol.Example> examples,
+                              List<OpenEndedEvaluation.Round> rounds) {
+        try {
+            Files.createDirectories(outDir);
+            Path tmpReport = outDir.resolve("evaluation.json.tmp"), tmpGen = outDir.resolve("generations.jsonl.tmp");
+            try {
+                report.write(tmpReport);
+                ObjectMapper json = new ObjectMapper();
+                try (BufferedWriter w = Files.newBufferedWriter(tmpGen, StandardCharsets.UTF_8)) {
+                    for (OpenEndedEvaluation.Round r : rounds) {
+                        for (int i = 0; i < examples.size(); i++) {
+                            Map<String, Object> row = new LinkedHashMap<>();
+                            row.put("round", r.index() + 1);
+                            row.put("prefix", examples.get(i).prefix());
+                            row.put("human", examples.get(i).human());
+                            row.put("model", r.modelTexts().get(i));
+                            w.write(json.writeValueAsString(row));
+                            w.newLine();
+                        }
+                    }
+                }
+                Files.move(tmpGen, outDir.resolve("generations.jsonl"), StandardCopyOption.REPLACE_EXISTING);
+                Files.move(tmpReport, outDir.resolve("evaluation.json"), StandardCopyOption.REPLACE_EXISTING);
+            } finally {
+                Files.deleteIfExists(tmpGen);
+                Files.deleteIfExists(tmpReport);
+            }
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw UserError.of(outDir, "cannot write the evaluation (" + e.getMessage() + ")", "check the folder's permissions and free space");
+        }
+    }
+}
