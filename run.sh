@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the application when needed (first use, or sources changed) and runs a subcommand.
 #   ./run.sh test            the test suite (what CI runs)
+#   ./run.sh test --fast     the same without the tests tagged slow (under 2 minutes)
 #   ./run.sh <command> ...   verify, generate, ... (./run.sh --help lists them)
 # Fixtures/data are read from $EMO_SHARED (default: ../shared beside this folder).
 set -euo pipefail
@@ -10,6 +11,10 @@ MVN=(mvn -B -q -f "$ROOT/pom.xml")
 
 if [[ "${1:-}" == "test" ]]; then
   shift
+  if [[ "${1:-}" == "--fast" ]]; then   # the inner loop: everything but the tests tagged slow (end-to-end runs)
+    shift
+    exec mvn -B -f "$ROOT/pom.xml" test -DexcludedGroups=slow "$@"
+  fi
   exec mvn -B -f "$ROOT/pom.xml" test "$@"
 fi
 

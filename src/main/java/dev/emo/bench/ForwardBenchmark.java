@@ -1,7 +1,7 @@
 package dev.emo.bench;
 
 import dev.emo.util.Rss;
-import dev.emo.models.Architectures;
+import dev.emo.registry.Architectures;
 import dev.emo.models.CausalLM;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;

@@ -3,9 +3,9 @@ package dev.emo.bench;
 import dev.emo.util.Rss;
 import dev.emo.generation.Generator;
 import dev.emo.generation.Sampling;
-import dev.emo.models.Architectures;
+import dev.emo.registry.Architectures;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +29,11 @@ public final class GenerationBenchmark {
         public double uncachedTokensPerSecond() {
             return batch * (double) newTokens / uncachedSeconds;
         }
+    }
+
+    /** Per-op times of the executor (empty unless run with -Demo.profile=true). */
+    public static String opProfile() {
+        return dev.emo.execution.OpProfile.report();
     }
 
     public static Result run(String arch, int batch, int promptLength, int newTokens, boolean uncached) {

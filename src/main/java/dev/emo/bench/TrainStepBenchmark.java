@@ -1,7 +1,7 @@
 package dev.emo.bench;
 
 import dev.emo.util.Rss;
-import dev.emo.models.Architectures;
+import dev.emo.registry.Architectures;
 import dev.emo.models.CausalLM;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.objectives.FusedLmLoss;
@@ -34,7 +34,7 @@ public final class TrainStepBenchmark {
         GraphTrainer trainer = new GraphTrainer(model);
         INDArray cost = CostEmbedding.normalizedCopy(model.lmHead().getArr());
         FusedLmLoss loss = new FusedLmLoss(objective);
-        AdamW opt = new AdamW(0.9, 0.999, 1e-8, 0.0);
+        AdamW opt = new AdamW(0.9, 0.999, 1e-8, 0.0, name -> true);   // no weight decay here
         Random rng = new Random(seed);
         int v = model.config().vocabSize();
         double[] s = new double[steps];

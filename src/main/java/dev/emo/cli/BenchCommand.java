@@ -95,7 +95,7 @@ final class BenchCommand implements Callable<Integer> {
                     r.uncachedSeconds(), r.uncachedTokensPerSecond(), r.uncachedSeconds() / r.cachedSeconds());
         }
         System.out.printf("  peak RSS %d MB%n", r.peakRssMb());
-        System.out.print(dev.emo.execution.OpProfile.report());
+        System.out.print(GenerationBenchmark.opProfile());
         writeJson(java.util.Map.of("tokens_per_s", r.cachedTokensPerSecond(), "seconds", r.cachedSeconds(),
                 "peak_rss_mb", r.peakRssMb(), "batch", r.batch(), "prompt_length", r.promptLength(), "new_tokens", r.newTokens()));
         return 0;

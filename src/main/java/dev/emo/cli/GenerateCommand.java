@@ -3,8 +3,7 @@ package dev.emo.cli;
 import dev.emo.generation.Generator;
 import dev.emo.generation.Sampling;
 import dev.emo.models.CausalLM;
-import dev.emo.models.ModelConfig;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,8 +43,8 @@ final class GenerateCommand implements Callable<Integer> {
         // every flag and the prompt's length are checked before the model is loaded
         Sampling s = sample ? new Sampling(false, temperature, topK, topP) : Sampling.GREEDY;
         if (maxNewTokens < 1) throw new dev.emo.UserError("--max_new_tokens " + maxNewTokens + ": must be at least 1");
-        int positions = ModelConfig.read(model).validate().maxPositions();
-        Tokenizer tok = Tokenizer.load(model);
+        int positions = dev.emo.registry.ModelFamilies.config(model).maxPositions();
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(model);
         int[] ids = tok.encode(prompt);
         if (ids.length == 0) ids = new int[]{tok.bosId()};
         if (ids.length + (long) maxNewTokens > positions) {

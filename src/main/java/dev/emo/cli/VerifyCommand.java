@@ -1,6 +1,6 @@
 package dev.emo.cli;
 
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.onnx.ParityCheck;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;

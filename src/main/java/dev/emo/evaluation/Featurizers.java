@@ -4,7 +4,7 @@ import dev.emo.UserError;
 import dev.emo.embedding.SentenceEmbedder;
 import dev.emo.embedding.TextEmbedder;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 
 import java.nio.file.Files;
@@ -28,6 +28,6 @@ public final class Featurizers {
         if (!Files.isDirectory(dir)) {
             throw UserError.of(dir, "featurizer model folder not found", "pass --featurizer sentence, self, sentence:DIR or an exported model folder");
         }
-        return new ModelFeaturizer(Models.load(dir).model(), Tokenizer.load(dir), dir.getFileName().toString(), maxLength, batchSize);
+        return new ModelFeaturizer(Models.load(dir).model(), dev.emo.registry.ModelFamilies.tokenizer(dir), dir.getFileName().toString(), maxLength, batchSize);
     }
 }

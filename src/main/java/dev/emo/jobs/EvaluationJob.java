@@ -12,7 +12,7 @@ import dev.emo.evaluation.OpenEndedProtocol;
 import dev.emo.evaluation.Perplexity;
 import dev.emo.evaluation.mauve.Mauve;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 
 import java.io.BufferedWriter;
@@ -54,7 +54,7 @@ public final class EvaluationJob {
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit());
         long t0 = System.nanoTime();
         CausalLM model = Models.load(modelDir, true).model();   // the KV-cache graph also serves plain passes
-        Tokenizer tok = Tokenizer.load(modelDir);
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
         Path pplFile = o.perplexityText();
         List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
         if (pplDocs != null && o.maxPerplexityTexts() > 0 && pplDocs.size() > o.maxPerplexityTexts()) {
@@ -66,7 +66,7 @@ public final class EvaluationJob {
                     "pass a longer --perplexity_file or a larger --max_perplexity_texts");
         }
         CausalLM oracle = o.oracleModel() == null ? null : Models.load(o.oracleModel()).model();
-        Tokenizer oracleTok = o.oracleModel() == null ? null : Tokenizer.load(o.oracleModel());
+        Tokenizer oracleTok = o.oracleModel() == null ? null : dev.emo.registry.ModelFamilies.tokenizer(o.oracleModel());
         CausalLM reference = o.referenceModel() == null ? null : Models.load(o.referenceModel()).model();
         if (reference != null && reference.config().vocabSize() != model.config().vocabSize()) {
             throw UserError.of(o.referenceModel(), "its vocabulary has " + reference.config().vocabSize() + " tokens, the evaluated model's "

@@ -5,7 +5,7 @@ import dev.emo.UserError;
 import dev.emo.data.Blocks;
 import dev.emo.data.TextFiles;
 import dev.emo.data.TokenizedCache;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.tokenizers.Tokenizer;
 import dev.emo.training.CheckpointState;
@@ -99,7 +99,7 @@ public final class FinetuneJob {
             throw UserError.of(s.model().resolve("config.json"), "--block_size " + s.blockSize() + " does not fit the model's "
                     + positions + " positions", "pass --block_size between 2 and " + positions);
         }
-        Tokenizer tok = Tokenizer.load(s.model());
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(s.model());
         List<int[]> trainDocs = docs(s, s.trainFile(), tok);
         List<int[]> valDocs;
         if (s.validationFile() != null) {

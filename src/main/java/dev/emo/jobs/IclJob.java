@@ -6,8 +6,7 @@ import dev.emo.icl.HashedTfIdfEmbedder;
 import dev.emo.icl.IclReport;
 import dev.emo.icl.IclScorer;
 import dev.emo.icl.Tasks;
-import dev.emo.models.ModelConfig;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -44,7 +43,7 @@ public record IclJob(List<Path> models, List<String> tasks, int limit, int shots
         if (!retriever.equals("dense") && !retriever.equals("tfidf")) {
             throw UserError.of("--retriever", "unknown retriever '" + retriever + "'", "choose dense or tfidf");
         }
-        for (Path m : models) ModelConfig.read(m).validate(); // a typo in the last folder should fail now, not after the first model's run
+        for (Path m : models) dev.emo.registry.ModelFamilies.config(m); // a typo in the last folder should fail now, not after the first model's run
         if (models.stream().map(m -> m.toAbsolutePath().normalize()).distinct().count() < models.size()) {
             throw UserError.of("--model", "the same folder is given twice", "pass each model folder once");
         }
@@ -62,7 +61,7 @@ public record IclJob(List<Path> models, List<String> tasks, int limit, int shots
         Map<String, List<IclScorer.Result>> byModel = new LinkedHashMap<>();
         for (Path dir : models) {
             String label = label(dir);
-            IclScorer scorer = new IclScorer(Models.load(dir, true).model(), Tokenizer.load(dir), batchSize);
+            IclScorer scorer = new IclScorer(Models.load(dir, true).model(), dev.emo.registry.ModelFamilies.tokenizer(dir), batchSize);
             List<IclScorer.Result> results = new ArrayList<>();
             for (String task : tasks) {
                 IclScorer.Result r = scorer.evaluate(task, items.get(task));

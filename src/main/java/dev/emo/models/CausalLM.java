@@ -42,10 +42,10 @@ public abstract class CausalLM {
     public static final String PRESENT_KEY = "present_key.", PRESENT_VALUE = "present_value.";
 
     /** Added to masked attention scores; exp underflows to exactly 0, as HF's finfo.min does. */
-    static final float MASKED = -1e9f;
+    protected static final float MASKED = -1e9f;
 
     static {
-        GatherRows.register(); // before any gradient function exists: embedding gradients need it
+        dev.emo.compat.GatherRows.register(); // before any gradient function exists: embedding gradients need it
     }
 
     protected final ModelConfig config;
@@ -247,12 +247,9 @@ public abstract class CausalLM {
         return b == null ? y : y.add(b);
     }
 
-    /** LayerNorm over the last dim of [N, d], written out so eps is the config's. */
+    /** LayerNorm over the last dim of [N, d] with the config's eps (not the native op: see compat.LayerNorm). */
     protected SDVariable layerNorm(SDVariable x, SDVariable gain, SDVariable bias, double eps) {
-        SDVariable mean = sd.mean(x, true, 1);
-        SDVariable centered = x.sub(mean);
-        SDVariable var = sd.mean(centered.mul(centered), true, 1);
-        return centered.div(sd.math.sqrt(var.add(eps))).mul(gain).add(bias);
+        return dev.emo.compat.LayerNorm.withEps(sd, x, gain, bias, eps);
     }
 
     /**
@@ -280,8 +277,8 @@ public abstract class CausalLM {
 
     /**
      * Sets the output from the final hidden state [N, d'] and the head [V, d']. The logits stay
-     * [N, V] inside the graph: a terminal reshape would be taken for a second loss when the
-     * training loss's gradient is fed in from outside (see training.GraphTrainer).
+     * [N, V] inside the graph: M2.1 would take a terminal reshape for a second loss when the
+     * training loss's gradient is fed in from outside (see compat.UpstreamBehaviourTest).
      */
     protected void head(SDVariable hidden, SDVariable headWeight) {
         this.headWeight = headWeight;
@@ -293,7 +290,7 @@ public abstract class CausalLM {
      * [B, 1, T, P+T] for the last T of P+T key positions: 0 where query q (absolute position P+q)
      * may see key s (s ≤ P+q and s is not padding), else MASKED.
      */
-    static INDArray causalPaddingBias(INDArray attentionMask, int queries) {
+    protected static INDArray causalPaddingBias(INDArray attentionMask, int queries) {
         int b = (int) attentionMask.size(0), total = (int) attentionMask.size(1), past = total - queries;
         long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();
         float[] bias = new float[b * queries * total];
@@ -310,7 +307,7 @@ public abstract class CausalLM {
     }
 
     /** Position ids 0..T-1 for every row [B, T]. */
-    static INDArray arangePositions(INDArray attentionMask) {
+    protected static INDArray arangePositions(INDArray attentionMask) {
         long b = attentionMask.size(0), t = attentionMask.size(1);
         long[] pos = new long[(int) (b * t)];
         for (int i = 0; i < b; i++) for (int j = 0; j < t; j++) pos[(int) (i * t + j)] = j;
@@ -321,7 +318,7 @@ public abstract class CausalLM {
      * Position ids [B, T] from the mask's running count, as exporters compute them: cumsum(mask) − 1,
      * times the mask if {@code zeroPadding} (then padding gets −1), clipped below at {@code min}.
      */
-    static INDArray cumsumPositions(INDArray attentionMask, boolean zeroPadding, long min) {
+    protected static INDArray cumsumPositions(INDArray attentionMask, boolean zeroPadding, long min) {
         long b = attentionMask.size(0), t = attentionMask.size(1);
         long[] pos = new long[(int) (b * t)];
         long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();

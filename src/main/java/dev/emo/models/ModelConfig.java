@@ -1,20 +1,18 @@
 package dev.emo.models;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.UserError;
 
-import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * The architecture fields of a Hugging Face {@code config.json}, under one set of names for the
- * three families (GPT-2 says n_embd where OPT and LLaMA say hidden_size, and so on).
+ * The architecture fields of a Hugging Face {@code config.json}, under one set of names for every
+ * family (GPT-2 says n_embd where OPT and LLaMA say hidden_size, and so on); each
+ * {@link ModelFamily} reads its own field names into it.
  */
 public record ModelConfig(
         Path file,
-        String modelType,          // gpt2 | opt | llama
+        String modelType,          // a registered family's model_type
         int vocabSize,
         int hiddenSize,
         int numLayers,
@@ -32,55 +30,8 @@ public record ModelConfig(
         int eosTokenId,
         int padTokenId) {
 
-    /** OPT's learned positions start at index 2 (fairseq's padding offset). */
-    public static final int OPT_POSITION_OFFSET = 2;
-
     public int headDim() {
         return hiddenSize / numHeads;
-    }
-
-    public static ModelConfig read(Path modelDir) {
-        Path file = modelDir.resolve("config.json");
-        if (!Files.isRegularFile(file)) {
-            throw UserError.of(file, "missing", "copy config.json from the Hugging Face model repo next to the ONNX file");
-        }
-        JsonNode j;
-        try {
-            j = new ObjectMapper().readTree(file.toFile());
-        } catch (IOException e) {
-            throw UserError.of(file, "is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", "restore the file from the model repo");
-        }
-        String type = text(j, "model_type", null);
-        if (type == null) throw UserError.of(file, "has no model_type", "add \"model_type\": \"gpt2\" | \"opt\" | \"llama\"");
-        return switch (type) {
-            case "gpt2" -> new ModelConfig(file, type,
-                    req(j, file, "vocab_size"), req(j, file, "n_embd"), req(j, file, "n_layer"),
-                    req(j, file, "n_head"), req(j, file, "n_head"),
-                    j.has("n_inner") && !j.get("n_inner").isNull() ? j.get("n_inner").asInt() : 4 * req(j, file, "n_embd"),
-                    req(j, file, "n_positions"), j.path("layer_norm_epsilon").asDouble(1e-5),
-                    text(j, "activation_function", "gelu_new"), j.path("tie_word_embeddings").asBoolean(true),
-                    true, req(j, file, "n_embd"), 0,
-                    j.path("bos_token_id").asInt(50256), j.path("eos_token_id").asInt(50256), -1);
-            case "opt" -> new ModelConfig(file, type,
-                    req(j, file, "vocab_size"), req(j, file, "hidden_size"), req(j, file, "num_hidden_layers"),
-                    req(j, file, "num_attention_heads"), req(j, file, "num_attention_heads"),
-                    req(j, file, "ffn_dim"), req(j, file, "max_position_embeddings"), 1e-5,
-                    text(j, "activation_function", "relu"), j.path("tie_word_embeddings").asBoolean(true),
-                    j.path("do_layer_norm_before").asBoolean(true),
-                    j.path("word_embed_proj_dim").asInt(req(j, file, "hidden_size")), 0,
-                    j.path("bos_token_id").asInt(2), j.path("eos_token_id").asInt(2), j.path("pad_token_id").asInt(1));
-            case "llama" -> new ModelConfig(file, type,
-                    req(j, file, "vocab_size"), req(j, file, "hidden_size"), req(j, file, "num_hidden_layers"),
-                    req(j, file, "num_attention_heads"),
-                    j.path("num_key_value_heads").asInt(req(j, file, "num_attention_heads")),
-                    req(j, file, "intermediate_size"), req(j, file, "max_position_embeddings"),
-                    j.path("rms_norm_eps").asDouble(1e-6), text(j, "hidden_act", "silu"),
-                    j.path("tie_word_embeddings").asBoolean(false), true, req(j, file, "hidden_size"),
-                    j.path("rope_theta").asDouble(10000.0),
-                    j.path("bos_token_id").asInt(1), j.path("eos_token_id").asInt(2), j.path("pad_token_id").asInt(-1));
-            default -> throw UserError.of(file, "unknown model_type '" + type + "'",
-                    "supported: gpt2, opt, llama (export one of those architectures)");
-        };
     }
 
     /** Checks shapes that would otherwise fail deep inside the graph. */
@@ -100,19 +51,11 @@ public record ModelConfig(
             throw UserError.of(file, numHeads + " attention heads are not a multiple of " + numKvHeads + " key/value heads",
                     "fix num_key_value_heads in config.json");
         }
-        if (modelType.equals("llama") && !activation.equals("silu")) {
-            throw UserError.of(file, "hidden_act '" + activation + "' is not supported for llama", "only silu (SwiGLU) is");
-        }
-        if (modelType.equals("gpt2") && !activation.equals("gelu_new") && !activation.equals("gelu_pytorch_tanh")) {
-            throw UserError.of(file, "activation_function '" + activation + "' is not supported for gpt2", "only gelu_new is");
-        }
-        if (modelType.equals("opt") && !activation.equals("relu")) {
-            throw UserError.of(file, "activation_function '" + activation + "' is not supported for opt", "only relu is");
-        }
         return this;
     }
 
-    private static int req(JsonNode j, Path file, String field) {
+    /** An integer field of config.json that must be there. */
+    public static int required(JsonNode j, Path file, String field) {
         JsonNode n = j.get(field);
         if (n == null || !n.canConvertToInt()) {
             throw UserError.of(file, "missing integer field '" + field + "'", "restore config.json from the model repo");
@@ -120,7 +63,8 @@ public record ModelConfig(
         return n.asInt();
     }
 
-    private static String text(JsonNode j, String field, String dflt) {
+    /** A text field of config.json, or {@code dflt} when absent or null. */
+    public static String text(JsonNode j, String field, String dflt) {
         JsonNode n = j.get(field);
         return n == null || n.isNull() ? dflt : n.asText();
     }

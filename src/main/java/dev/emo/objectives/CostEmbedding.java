@@ -26,7 +26,7 @@ public final class CostEmbedding {
      * runs), normalised; its vocabulary must be the trained model's.
      */
     public static INDArray fromModel(java.nio.file.Path modelDir, long vocabSize) {
-        dev.emo.models.CausalLM other = dev.emo.models.Models.load(modelDir).model();
+        dev.emo.models.CausalLM other = dev.emo.registry.Models.load(modelDir).model();
         INDArray head = other.lmHead().getArr();
         if (head.size(0) != vocabSize) {
             throw dev.emo.UserError.of(modelDir, "its LM head has " + head.size(0) + " rows but the trained model's vocabulary has "

@@ -24,8 +24,11 @@ public interface Tokenizer {
     /** -1 if the model has none */
     int padId();
 
-    /** Loads the tokenizer of an exported model folder, choosing by config.json model_type and the files present. */
-    static Tokenizer load(java.nio.file.Path modelDir) {
-        return Tokenizers.load(modelDir);
+    /**
+     * The tokenizer in a folder by its files alone, without a model family's conventions (BERT-style
+     * folders). A causal LM's folder is loaded with {@code registry.ModelFamilies.tokenizer}.
+     */
+    static Tokenizer load(java.nio.file.Path dir) {
+        return Tokenizers.load(dir, null);
     }
 }

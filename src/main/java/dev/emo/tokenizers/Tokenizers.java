@@ -13,8 +13,9 @@ import java.util.TreeSet;
 
 /**
  * Picks and configures the tokenizer of an exported model folder. The tokenizer files decide the
- * algorithm ({@code tokenizer.json} first, else {@code vocab.json} + {@code merges.txt}); config.json's
- * {@code model_type} decides the family conventions that HF keeps in Python rather than in the files:
+ * algorithm ({@code tokenizer.json} first, else {@code vocab.json} + {@code merges.txt}); the model
+ * family (asked of {@code registry.ModelFamilies} by config.json's model_type) decides the conventions
+ * that HF keeps in Python rather than in the files:
  * OPT prepends {@code </s>}, LLaMA follows tokenizer_config.json's add_bos_token/add_eos_token.
  * bos/eos/pad ids come from config.json, else from the family's token names looked up in the vocab.
  */
@@ -37,23 +38,22 @@ public final class Tokenizers {
             this.unk = unk;
         }
 
-        static Family of(String modelType) {
-            if (modelType == null) return OTHER;
-            return switch (modelType.toLowerCase(Locale.ROOT)) {
-                case "gpt2" -> GPT2;
-                case "opt" -> OPT;
-                case "llama", "mistral" -> LLAMA;
-                default -> OTHER;
-            };
+        /** By name (a model family's {@code tokenizerConventions()}); null: no family conventions (e.g. BERT). */
+        static Family named(String conventions) {
+            return conventions == null ? OTHER : Family.valueOf(conventions.toUpperCase(Locale.ROOT));
         }
     }
 
-    public static Tokenizer load(Path modelDir) {
+    /**
+     * @param conventions the model family's tokenizer conventions (GPT2, OPT, LLAMA), as the model
+     *                    registry names them; null for folders of no causal-LM family (BERT)
+     */
+    public static Tokenizer load(Path modelDir, String conventions) {
         if (modelDir == null || !Files.isDirectory(modelDir))
             throw TokenizerException.of(modelDir, "not a folder", "pass the exported model folder (the one holding config.json and the tokenizer files)");
         JsonNode config = JsonFiles.readIfPresent(modelDir.resolve("config.json"));
         JsonNode tokCfg = JsonFiles.readIfPresent(modelDir.resolve("tokenizer_config.json"));
-        Family family = Family.of(JsonFiles.textOr(config, "model_type", null));
+        Family family = Family.named(conventions);
         Path tokJson = modelDir.resolve("tokenizer.json");
         Path vocab = modelDir.resolve("vocab.json"), merges = modelDir.resolve("merges.txt");
 

@@ -17,12 +17,15 @@ import java.util.Map;
  */
 public final class AdamW {
     private final double beta1, beta2, eps, weightDecay;
+    private final java.util.function.Predicate<String> decays;     // by HF name: the model family's rule
     private final Map<String, INDArray> m = new LinkedHashMap<>();
     private final Map<String, INDArray> v = new LinkedHashMap<>();
     private final Map<String, INDArray> scratch = new HashMap<>();   // one buffer per parameter shape
     private long step;
 
-    public AdamW(double beta1, double beta2, double eps, double weightDecay) {
+    /** @param decays which parameters (by Hugging Face name) weight decay applies to: {@code ModelFamily::decays} */
+    public AdamW(double beta1, double beta2, double eps, double weightDecay, java.util.function.Predicate<String> decays) {
+        this.decays = decays;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -33,10 +36,6 @@ public final class AdamW {
         return step;
     }
 
-    /** Hugging Face's rule: no decay for biases and LayerNorm/RMSNorm weights. */
-    public static boolean decays(String hfName) {
-        return !(hfName.endsWith(".bias") || hfName.contains("norm") || hfName.contains(".ln_"));
-    }
 
     /** One update of every parameter that has a gradient; grads are consumed (overwritten). */
     public void step(Map<String, INDArray> params, Map<String, INDArray> grads, double lr) {
@@ -47,7 +46,7 @@ public final class AdamW {
             INDArray g = grads.get(e.getKey());
             if (g == null) continue;
             INDArray p = e.getValue();
-            if (weightDecay != 0 && decays(e.getKey())) p.muli(1 - lr * weightDecay);
+            if (weightDecay != 0 && decays.test(e.getKey())) p.muli(1 - lr * weightDecay);
             INDArray mk = m.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
             INDArray vk = v.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
             INDArray tmp = scratch.computeIfAbsent(p.dataType() + Arrays.toString(p.shape()),

@@ -4,7 +4,7 @@ import dev.emo.UserError;
 import dev.emo.util.Rss;
 import dev.emo.data.Blocks;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.objectives.FusedLmLoss;
 import dev.emo.objectives.Objective;
 import dev.emo.onnx.ModelFolderWriter;
@@ -69,7 +69,8 @@ public final class FineTuner {
         this.costEmbed = costEmbed;
         this.run = run;
         this.trainer = new GraphTrainer(model);
-        this.optimizer = new AdamW(args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay());
+        this.optimizer = new AdamW(args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay(),
+                dev.emo.registry.ModelFamilies.of(model.config())::decays);
     }
 
     /** EMO's "adaptive" variant: the cost embedding is the current head, detached, re-read every step. */

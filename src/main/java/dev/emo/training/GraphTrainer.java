@@ -1,16 +1,14 @@
 package dev.emo.training;
 
+import dev.emo.compat.ExternalGradient;
 import dev.emo.execution.GraphExecutor;
 import dev.emo.models.CausalLM;
 import dev.emo.objectives.FusedLmLoss;
 import org.nd4j.autodiff.samediff.SameDiff;
-import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.autodiff.util.SameDiffUtils;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.ExternalErrorsFunction;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +26,7 @@ import java.util.Map;
  */
 public final class GraphTrainer {
     private final CausalLM model;
-    private final String gradFeed;          // the variable dL/dlogits is fed into (see externalGradFeed)
+    private final String gradFeed;          // the variable dL/dlogits is fed into (see compat.ExternalGradient)
     private final List<String> paramNames;
     private final List<String> gradNames;   // gradient variables of the grad function, as paramNames
     private final GraphExecutor executor;
@@ -37,8 +35,8 @@ public final class GraphTrainer {
         this.model = model;
         SameDiff sd = model.sameDiff();
         ExternalErrorsFunction fn = SameDiffUtils.externalErrors(sd, null, model.logits2d());
-        createGradFunctionQuietly(sd);
-        gradFeed = externalGradFeed(sd, fn.getGradPlaceholderName());
+        ExternalGradient.createGradFunctionQuietly(sd);
+        gradFeed = ExternalGradient.feedPoint(sd, fn.getGradPlaceholderName());   // M2.1 doubles what is fed
         paramNames = List.copyOf(model.params().keySet());
         gradNames = paramNames.stream().map(p -> sd.getVariable(p).getGradient().name()).toList();
         executor = new GraphExecutor(sd.getFunction("grad"));
@@ -87,33 +85,5 @@ public final class GraphTrainer {
     /** Gives a step's gradient arrays back for reuse once the caller is done with them. */
     public void recycle(Map<String, INDArray> grads) {
         grads.values().forEach(executor::recycle);
-    }
-
-    /** SameDiff prints one System.out line per differentiated op when it builds the gradient function. */
-    static void createGradFunctionQuietly(SameDiff sd) {
-        if (sd.hasGradientFunction()) return;
-        PrintStream out = System.out;
-        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
-        try {
-            sd.createGradFunction();
-        } finally {
-            System.setOut(out);
-        }
-    }
-
-    /**
-     * M2.1's ExternalErrorsFunction both registers its placeholder as the gradient and returns it,
-     * so the gradient function computes add(g, g). The gradient is therefore fed as the value of
-     * that sum (skipping an [N, V] copy and an [N, V] add); where the graph has no such op (a fixed
-     * ND4J), it is fed into the placeholder itself. Detected from the graph rather than assumed.
-     */
-    static String externalGradFeed(SameDiff sd, String placeholder) {
-        for (SameDiffOp op : sd.getFunction("grad").getOps().values()) {
-            List<String> in = op.getInputsToOp();
-            if (in != null && in.size() == 2 && in.get(0).equals(placeholder) && in.get(1).equals(placeholder)) {
-                return op.getOutputsOfOp().get(0);
-            }
-        }
-        return placeholder;
     }
 }

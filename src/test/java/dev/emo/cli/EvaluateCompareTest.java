@@ -16,6 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** evaluate and compare end to end on stories260k + PTB, with budgets small enough for the suite. */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class EvaluateCompareTest {
     @Test
     void evaluateWritesAReportAndTheGenerations(@TempDir Path out) throws Exception {

@@ -20,6 +20,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * `finetune` in a separate JVM killed with SIGKILL mid-epoch, resumed with
  * --resume_from_checkpoint latest, ends with the same per-step losses as an uninterrupted run.
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class KillResumeTest {
     @TempDir
     Path tmp;

@@ -26,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * exit 2, and leaves the disk exactly as it was; a second run into a folder in use fails while the
  * first completes untouched; resume checks the checkpoint against the run before restoring it.
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class RunFolderSafetyTest {
     @TempDir
     static Path shared;

@@ -32,6 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * HF-tokenizer reference (pooling, max length, do_lower_case, both ONNX layouts), and one-line
  * errors for bad folders.
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class SentenceEmbedderFolderTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     @TempDir

@@ -27,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  *   covers the blank inputs langchain4j refuses, at several batch sizes.</li>
  * </ul>
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class SentenceEmbedderReferenceTest {
     private static final Logger LOG = LogManager.getLogger(SentenceEmbedderReferenceTest.class);
     /** max |ours − reference| per component; float32 ORT with and without padding differ by ~1e-7 */

@@ -1,9 +1,9 @@
 package dev.emo.evaluation;
 
 import dev.emo.Fixtures;
-import dev.emo.models.Architectures;
+import dev.emo.registry.Architectures;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -29,7 +29,7 @@ class ModelMeasuresTest {
     void featuresAreTheLastTokensHiddenStateWhateverTheBatching() {
         Path dir = Fixtures.model("stories260k");
         CausalLM model = Models.load(dir).model();
-        Tokenizer tok = Tokenizer.load(dir);
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(dir);
         float[][] batched = new ModelFeaturizer(model, tok, "stories260k", 256, 3).embed(TEXTS);
         for (int i = 0; i < TEXTS.size(); i++) {
             int[] ids = tok.encode(TEXTS.get(i));
@@ -47,7 +47,7 @@ class ModelMeasuresTest {
     void perplexityOfTextsIsTheTokenWeightedMeanOfDirectNll() {
         Path dir = Fixtures.model("stories260k");
         CausalLM model = Models.load(dir).model();
-        Tokenizer tok = Tokenizer.load(dir);
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(dir);
         double sum = 0;
         long n = 0;
         for (String t : TEXTS) {
@@ -72,7 +72,7 @@ class ModelMeasuresTest {
     void distributionMeasuresVanishAgainstItselfAndOrderAgainstAnotherModel() {
         Path dir = Fixtures.model("stories260k");
         CausalLM model = Models.load(dir).model();
-        Tokenizer tok = Tokenizer.load(dir);
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(dir);
         List<String> texts = List.of(TEXTS.get(0), TEXTS.get(2));
         DistributionMeasures.Result self = DistributionMeasures.compute(model, model, tok, texts);
         assertEquals(2, self.texts());

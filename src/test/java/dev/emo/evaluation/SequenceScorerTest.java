@@ -2,7 +2,7 @@ package dev.emo.evaluation;
 
 import dev.emo.Fixtures;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 import org.junit.jupiter.api.Test;
 
@@ -19,7 +19,7 @@ class SequenceScorerTest {
     void batchedEqualsOneByOneInInputOrder() {
         Path dir = Fixtures.model("stories260k");
         CausalLM model = Models.load(dir).model();
-        Tokenizer tok = Tokenizer.load(dir);
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(dir);
         List<int[]> seqs = new ArrayList<>();
         for (String text : List.of("Once upon a time, there was a little girl named Lily.", "Tom had a red ball.",
                 "The sun was hot and the dog was happy. They played all day in the park and then went home to sleep.", "Hi")) {

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.Fixtures;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
@@ -17,6 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Greedy continuation equals the reference (an independent fp64 implementation), token for token. */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class GreedyReferenceTest {
     @TestFactory
     Stream<DynamicTest> greedyContinuationMatches() {
@@ -38,7 +39,7 @@ class GreedyReferenceTest {
         int[] all = new int[prompt.length + expected.length];
         System.arraycopy(prompt, 0, all, 0, prompt.length);
         System.arraycopy(out.ids(), 0, all, prompt.length, expected.length);
-        String text = Tokenizer.load(dir).decode(all);
+        String text = dev.emo.registry.ModelFamilies.tokenizer(dir).decode(all);
         System.out.println("[greedy] " + dir.getFileName() + ": " + text);
         if (dir.getFileName().toString().equals("stories260k")) {
             assertTrue(text.startsWith("Once upon a time, there was a little girl named Lily."), text);

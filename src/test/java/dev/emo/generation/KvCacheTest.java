@@ -3,7 +3,7 @@ package dev.emo.generation;
 import dev.emo.Fixtures;
 import dev.emo.models.CausalLM;
 import dev.emo.models.KvCache;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -25,6 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * and the same continuations (greedy and seeded sampling) for a left-padded batch of prompts of
  * different lengths, for every fixture model.
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class KvCacheTest {
     @TestFactory
     Stream<DynamicTest> cachedMatchesUncached() {

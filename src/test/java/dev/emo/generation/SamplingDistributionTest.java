@@ -2,7 +2,7 @@ package dev.emo.generation;
 
 import dev.emo.Fixtures;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -28,7 +28,7 @@ class SamplingDistributionTest {
     void firstTokenFollowsSoftmax() {
         Path dir = Fixtures.model("stories260k");
         CausalLM model = Models.withKvCache(Models.load(dir).model());
-        int bos = Tokenizer.load(dir).bosId();
+        int bos = dev.emo.registry.ModelFamilies.tokenizer(dir).bosId();
         double[] logits = model.forward(Nd4j.createFromArray(new long[][]{{bos}}), Nd4j.ones(DataType.INT64, 1, 1))
                 .reshape(-1).castTo(DataType.DOUBLE).toDoubleVector();
         double[] p = softmax(logits);

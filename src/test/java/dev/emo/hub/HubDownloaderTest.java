@@ -4,7 +4,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.emo.Fixtures;
 import dev.emo.UserError;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.util.Hashes;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -4,7 +4,7 @@ import dev.emo.Fixtures;
 import dev.emo.SharedData;
 import dev.emo.evaluation.DirectNll;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The ICL scorer on real prompts: its pick equals the per-label loss computed directly; context fitting. */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class IclScorerTest {
     private static CausalLM stories;
     private static Tokenizer storiesTok;
@@ -30,7 +31,7 @@ class IclScorerTest {
     static void loadStories() {
         Path dir = Fixtures.model("stories260k");
         stories = Models.load(dir).model();
-        storiesTok = Tokenizer.load(dir);
+        storiesTok = dev.emo.registry.ModelFamilies.tokenizer(dir);
     }
 
     private static List<Tasks.Item> items(String task, int n) {
@@ -95,7 +96,7 @@ class IclScorerTest {
     @Test
     void anInputTooLongForTheContextKeepsItsLeadingWords() {
         Path dir = Fixtures.model("tiny-gpt2"); // 128 positions
-        Tokenizer tok = Tokenizer.load(dir);
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(dir);
         CausalLM model = Models.load(dir).model();
         String input = String.join(" ", Collections.nCopies(300, "word"));
         Tasks.Item item = new Tasks.Item(Template.classification("sst2"), List.of(new Example("good", 1)), new Example(input, 0));

@@ -1,5 +1,6 @@
 package dev.emo.models;
 
+import dev.emo.registry.Models;
 import dev.emo.Fixtures;
 import dev.emo.UserError;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package dev.emo.models;
 
+import dev.emo.registry.Models;
 import dev.emo.Fixtures;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;

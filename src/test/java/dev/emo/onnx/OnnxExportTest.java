@@ -2,7 +2,7 @@ package dev.emo.onnx;
 
 import dev.emo.SharedData;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;

@@ -2,7 +2,7 @@ package dev.emo.onnx;
 
 import dev.emo.Fixtures;
 import dev.emo.cli.Main;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;

@@ -28,6 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every model folder with {@code reference/tokenization.json}: exact ids for each case through every
  * loading route the folder offers, and decode round-trips. Adding a folder adds its tests.
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class TokenizerReferenceTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -62,7 +63,7 @@ class TokenizerReferenceTest {
         for (Path dir : referenceDirs()) {
             List<Case> cases = cases(dir);
             List<DynamicNode> routes = new ArrayList<>();
-            routes.add(route(dir, "Tokenizer.load", () -> (BaseTokenizer) Tokenizer.load(dir), cases, false));
+            routes.add(route(dir, "Tokenizer.load", () -> (BaseTokenizer) dev.emo.registry.ModelFamilies.tokenizer(dir), cases, false));
             Path tj = dir.resolve("tokenizer.json");
             boolean vocabRoute = Files.isRegularFile(dir.resolve("vocab.json")) && Files.isRegularFile(dir.resolve("merges.txt"));
             if (Files.isRegularFile(tj)) {
@@ -74,7 +75,7 @@ class TokenizerReferenceTest {
                     for (String f : new String[] {"vocab.json", "merges.txt", "config.json", "tokenizer_config.json"}) {
                         if (Files.isRegularFile(dir.resolve(f))) Files.createSymbolicLink(only.resolve(f), dir.resolve(f).toAbsolutePath());
                     }
-                    routes.add(route(dir, "Tokenizer.load without tokenizer.json", () -> (BaseTokenizer) Tokenizer.load(only), cases, false));
+                    routes.add(route(dir, "Tokenizer.load without tokenizer.json", () -> (BaseTokenizer) dev.emo.registry.ModelFamilies.tokenizer(only), cases, false));
                 }
             }
             if (vocabRoute) {
@@ -89,7 +90,7 @@ class TokenizerReferenceTest {
 
     /** bos/eos/pad as config.json says; every token id must have an embedding row (vocab_size). */
     private static void specialIds(Path dir) throws IOException {
-        Tokenizer t = Tokenizer.load(dir);
+        Tokenizer t = dev.emo.registry.ModelFamilies.tokenizer(dir);
         Path cfgFile = dir.resolve("config.json");
         Assumptions.assumeTrue(Files.isRegularFile(cfgFile), "no config.json in " + dir);
         JsonNode cfg = JSON.readTree(cfgFile.toFile());
@@ -106,7 +107,7 @@ class TokenizerReferenceTest {
      */
     private DynamicContainer route(Path dir, String name, Supplier<BaseTokenizer> load, List<Case> cases, boolean plain) {
         Supplier<BaseTokenizer> once = memo(load);
-        Supplier<BaseTokenizer> byDefault = memo(() -> (BaseTokenizer) Tokenizer.load(dir));
+        Supplier<BaseTokenizer> byDefault = memo(() -> (BaseTokenizer) dev.emo.registry.ModelFamilies.tokenizer(dir));
         List<DynamicTest> tests = IntStream.range(0, cases.size()).mapToObj(i -> {
             Case c = cases.get(i);
             return DynamicTest.dynamicTest(i + ": " + printable(c.text()), () -> {
@@ -171,7 +172,7 @@ class TokenizerReferenceTest {
             StringBuilder sb = new StringBuilder();
             for (Case c : cases(dir)) sb.append(c.text()).append('\n');
             String text = sb.toString().repeat(200);
-            Tokenizer t = Tokenizer.load(dir);
+            Tokenizer t = dev.emo.registry.ModelFamilies.tokenizer(dir);
             for (long end = System.nanoTime() + 1_000_000_000L; System.nanoTime() < end; ) t.encode(text); // JIT warm-up
             long t0 = System.nanoTime();
             int n = 0, reps = 5;

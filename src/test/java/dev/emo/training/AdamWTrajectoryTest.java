@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.Fixtures;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.objectives.FusedLmLoss;
 import dev.emo.objectives.ReferenceObjectivesAccess;
@@ -53,7 +53,7 @@ class AdamWTrajectoryTest {
         INDArray cost = CostEmbedding.normalizedCopy(model.lmHead().getArr()); // frozen before any update
         FusedLmLoss loss = new FusedLmLoss(ReferenceObjectivesAccess.read(dir).get(name));
         AdamW opt = new AdamW(adam.path("betas").get(0).asDouble(), adam.path("betas").get(1).asDouble(),
-                adam.path("eps").asDouble(), adam.path("weight_decay").asDouble());
+                adam.path("eps").asDouble(), adam.path("weight_decay").asDouble(), dev.emo.registry.ModelFamilies.of(model.config())::decays);
         double lr = adam.path("lr").asDouble();
         INDArray refLosses = Fixtures.npy(dir, name + ".adamw3.losses.npy");
         for (int i = 0; i < refLosses.length(); i++) {

@@ -2,7 +2,7 @@ package dev.emo.training;
 
 import dev.emo.Fixtures;
 import dev.emo.models.CausalLM;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.objectives.FusedLmLoss;
 import dev.emo.objectives.Objective;

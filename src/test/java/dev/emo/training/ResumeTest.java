@@ -2,7 +2,7 @@ package dev.emo.training;
 
 import dev.emo.Fixtures;
 import dev.emo.data.Blocks;
-import dev.emo.models.Models;
+import dev.emo.registry.Models;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.objectives.Objective;
 import dev.emo.onnx.ParityCheck;
@@ -24,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * checkpoint produces the same per-step losses as an uninterrupted run with the same seed; the
  * best/ export agrees with ONNX Runtime.
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class ResumeTest {
     @TempDir
     Path tmp;

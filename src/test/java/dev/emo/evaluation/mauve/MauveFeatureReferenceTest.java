@@ -34,6 +34,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * same histograms bit for bit; the wide seeds: the same MAUVE to 1e-12), which only happens if the
  * initialisation, the Lloyd loop and the empty-cluster splits follow faiss (161 of 161 here).
  */
+@org.junit.jupiter.api.Tag("slow")   // left out of ./run.sh test --fast
 class MauveFeatureReferenceTest {
     static final double BAND_SIGMAS = 2;
     static final double VARIANCE_RATIO_TOL = 1e-5;

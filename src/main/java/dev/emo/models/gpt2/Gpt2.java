@@ -1,4 +1,7 @@
-package dev.emo.models;
+package dev.emo.models.gpt2;
+
+import dev.emo.models.CausalLM;
+import dev.emo.models.ModelConfig;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.ndarray.INDArray;

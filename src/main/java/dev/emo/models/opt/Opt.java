@@ -1,4 +1,7 @@
-package dev.emo.models;
+package dev.emo.models.opt;
+
+import dev.emo.models.CausalLM;
+import dev.emo.models.ModelConfig;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -12,6 +15,9 @@ import java.util.Map;
  * positions indexed by the attention mask's cumulative sum, offset by 2; q is scaled by hd^-½.
  */
 public final class Opt extends CausalLM {
+    /** OPT's learned positions start at index 2 (fairseq's padding offset). */
+    public static final int POSITION_OFFSET = 2;
+
     private final SDVariable embed;
 
     public Opt(ModelConfig c, boolean kvCache) {
@@ -19,7 +25,7 @@ public final class Opt extends CausalLM {
         int d = c.hiddenSize(), ff = c.intermediateSize(), e = c.wordEmbedProjDim();
         String p0 = "model.decoder.";
         embed = param(p0 + "embed_tokens.weight", c.vocabSize(), e);
-        SDVariable pos = param(p0 + "embed_positions.weight", c.maxPositions() + ModelConfig.OPT_POSITION_OFFSET, d);
+        SDVariable pos = param(p0 + "embed_positions.weight", c.maxPositions() + POSITION_OFFSET, d);
         SDVariable positions = sd.placeHolder("position_ids", DataType.INT64, -1, -1);
 
         SDVariable x = sd.gather(embed, inputIds.reshape(-1), 0);               // [N, e]
@@ -54,7 +60,7 @@ public final class Opt extends CausalLM {
     /** HF: positions = cumsum(mask)·mask − 1, looked up at +2; padding gets index 1. */
     @Override
     protected INDArray positionIds(INDArray mask) {
-        return cumsumPositions(mask, true, -1).add(ModelConfig.OPT_POSITION_OFFSET);
+        return cumsumPositions(mask, true, -1).add(POSITION_OFFSET);
     }
 
     @Override

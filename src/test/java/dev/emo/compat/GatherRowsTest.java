@@ -1,4 +1,4 @@
-package dev.emo.models;
+package dev.emo.compat;
 
 import org.junit.jupiter.api.Test;
 import org.nd4j.autodiff.samediff.SDVariable;

@@ -1,5 +1,7 @@
-package dev.emo.models;
+package dev.emo.registry;
 
+import dev.emo.models.CausalLM;
+import dev.emo.models.ModelConfig;
 import dev.emo.onnx.OnnxFiles;
 import dev.emo.onnx.OnnxWeights;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -18,12 +20,7 @@ public final class Models {
 
     /** The family's graph; with {@code kvCache}, the incremental-decoding variant (see {@link CausalLM}). */
     public static CausalLM build(ModelConfig c, boolean kvCache) {
-        return switch (c.modelType()) {
-            case "gpt2" -> new Gpt2(c, kvCache);
-            case "opt" -> new Opt(c, kvCache);
-            case "llama" -> new Llama(c, kvCache);
-            default -> throw new IllegalStateException("unreachable: " + c.modelType());
-        };
+        return ModelFamilies.of(c).build(c, kvCache);
     }
 
     /** The loaded model and the export it came from (kept for writing the tuned weights back). */
@@ -35,7 +32,7 @@ public final class Models {
 
     /** With {@code kvCache}, the incremental-decoding graph, which also serves plain forward passes. */
     public static Loaded load(Path modelDir, boolean kvCache) {
-        ModelConfig config = ModelConfig.read(modelDir);
+        ModelConfig config = ModelFamilies.config(modelDir);
         OnnxWeights onnx = OnnxWeights.read(OnnxFiles.find(modelDir));
         CausalLM model = build(config, kvCache);
         Map<String, INDArray> weights = new LinkedHashMap<>();

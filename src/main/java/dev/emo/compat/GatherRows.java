@@ -1,4 +1,4 @@
-package dev.emo.models;
+package dev.emo.compat;
 
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -26,6 +26,7 @@ import java.util.Map;
  */
 public class GatherRows extends Gather {
     private static boolean registered;
+    private static Class<?> upstream;     // what "gather" was bound to before register()
 
     public GatherRows() {
     }
@@ -54,19 +55,47 @@ public class GatherRows extends Gather {
         if (registered) return;
         try {
             DifferentialFunctionClassHolder holder = DifferentialFunctionClassHolder.getInstance();
-            long hash = Nd4j.getExecutioner().getCustomOperations().get("gather").getHash();
-            Field single = DifferentialFunctionClassHolder.class.getDeclaredField("customOpHashToClass");
-            Field multi = DifferentialFunctionClassHolder.class.getDeclaredField("customOpHashToClasses");
-            single.setAccessible(true);
-            multi.setAccessible(true);
-            ((Map<Long, Class<?>>) single.get(holder)).put(hash, GatherRows.class);
-            Map<Long, Map<String, Class<?>>> byName = (Map<Long, Map<String, Class<?>>>) multi.get(holder);
-            if (byName.containsKey(hash)) byName.get(hash).put("gather", GatherRows.class);
+            long hash = gatherHash();
+            Field single = field("customOpHashToClass"), multi = field("customOpHashToClasses");
+            upstream = holder.customOpClassForHashAndName(hash, "gather");
+            bind(holder, hash, single, multi, GatherRows.class);
             Class<?> now = holder.customOpClassForHashAndName(hash, "gather");
             if (now != GatherRows.class) throw new IllegalStateException("gather is still bound to " + now);
             registered = true;
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException("cannot install the gather gradient fix in this ND4J version", e);
         }
+    }
+
+    /**
+     * Binds "gather" back to ND4J's own class (tests of the upstream behaviour only); {@link #register()}
+     * binds it to this one again.
+     */
+    public static synchronized void unregisterForTest() {
+        if (!registered) return;
+        try {
+            bind(DifferentialFunctionClassHolder.getInstance(), gatherHash(), field("customOpHashToClass"), field("customOpHashToClasses"), upstream);
+            registered = false;
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long gatherHash() {
+        return Nd4j.getExecutioner().getCustomOperations().get("gather").getHash();
+    }
+
+    private static Field field(String name) throws NoSuchFieldException {
+        Field f = DifferentialFunctionClassHolder.class.getDeclaredField(name);
+        f.setAccessible(true);
+        return f;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void bind(DifferentialFunctionClassHolder holder, long hash, Field single, Field multi, Class<?> cls)
+            throws IllegalAccessException {
+        ((Map<Long, Class<?>>) single.get(holder)).put(hash, cls);
+        Map<Long, Map<String, Class<?>>> byName = (Map<Long, Map<String, Class<?>>>) multi.get(holder);
+        if (byName.containsKey(hash)) byName.get(hash).put("gather", cls);
     }
 }

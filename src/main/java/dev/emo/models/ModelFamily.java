@@ -1,0 +1,35 @@
+package dev.emo.models;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * One architecture family (GPT-2, OPT, LLaMA): everything that differs between families, so that
+ * adding one is a package implementing this and one line in {@code registry.ModelFamilies}.
+ */
+public interface ModelFamily {
+    /** config.json's {@code model_type}. */
+    String modelType();
+
+    /** config.json's fields (the family's own names) as a {@link ModelConfig}; unsupported settings are one-line errors. */
+    ModelConfig config(JsonNode json, Path file);
+
+    /** The SameDiff graph; with {@code kvCache}, the incremental-decoding variant. */
+    CausalLM build(ModelConfig config, boolean kvCache);
+
+    /** Which tokenizer conventions Hugging Face applies in Python for this family: GPT2, OPT or LLAMA. */
+    String tokenizerConventions();
+
+    /** Whether a parameter (by Hugging Face name) is a LayerNorm/RMSNorm gain or bias: unit-initialised, never decayed. */
+    boolean isNorm(String hfName);
+
+    /** Hugging Face's Trainer rule: weight decay skips biases and norm parameters. */
+    default boolean decays(String hfName) {
+        return !hfName.endsWith(".bias") && !isNorm(hfName);
+    }
+
+    /** Published sizes of this family for benchmarks with random weights, by name (e.g. "gpt2-small"). */
+    Map<String, ModelConfig> referenceSizes();
+}

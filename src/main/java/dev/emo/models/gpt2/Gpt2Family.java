@@ -1,0 +1,63 @@
+package dev.emo.models.gpt2;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.emo.UserError;
+import dev.emo.models.CausalLM;
+import dev.emo.models.ModelConfig;
+import dev.emo.models.ModelFamily;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import static dev.emo.models.ModelConfig.required;
+import static dev.emo.models.ModelConfig.text;
+
+/** GPT-2 (GPT2LMHeadModel): config names n_embd/n_layer/n_head/n_positions, gelu_new, tied head, byte-level BPE. */
+public final class Gpt2Family implements ModelFamily {
+    @Override
+    public String modelType() {
+        return "gpt2";
+    }
+
+    @Override
+    public ModelConfig config(JsonNode j, Path file) {
+        int d = required(j, file, "n_embd");
+        String act = text(j, "activation_function", "gelu_new");
+        if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh")) {
+            throw UserError.of(file, "activation_function '" + act + "' is not supported for gpt2", "only gelu_new is");
+        }
+        return new ModelConfig(file, modelType(), required(j, file, "vocab_size"), d, required(j, file, "n_layer"),
+                required(j, file, "n_head"), required(j, file, "n_head"),
+                j.has("n_inner") && !j.get("n_inner").isNull() ? j.get("n_inner").asInt() : 4 * d,
+                required(j, file, "n_positions"), j.path("layer_norm_epsilon").asDouble(1e-5), act,
+                j.path("tie_word_embeddings").asBoolean(true), true, d, 0,
+                j.path("bos_token_id").asInt(50256), j.path("eos_token_id").asInt(50256), -1);
+    }
+
+    @Override
+    public CausalLM build(ModelConfig config, boolean kvCache) {
+        return new Gpt2(config, kvCache);
+    }
+
+    @Override
+    public String tokenizerConventions() {
+        return "GPT2";
+    }
+
+    @Override
+    public boolean isNorm(String hfName) {
+        return hfName.contains(".ln_");     // transformer.h.N.ln_1/ln_2, transformer.ln_f
+    }
+
+    @Override
+    public Map<String, ModelConfig> referenceSizes() {
+        return Map.of(
+                "gpt2-small", size("gpt2-small", 768, 12, 12),
+                "gpt2-medium", size("gpt2-medium", 1024, 24, 16));
+    }
+
+    private ModelConfig size(String name, int d, int layers, int heads) {
+        return new ModelConfig(Path.of("<" + name + ">"), modelType(), 50257, d, layers, heads, heads, 4 * d, 1024, 1e-5,
+                "gelu_new", true, true, d, 0, 50256, 50256, -1);
+    }
+}
