@@ -73,6 +73,10 @@ public final class HubDownloader {
                 break;
             }
         }
+        if (!model && !exists(repo, revision, "config.json")) {
+            throw new UserError(url(repo, revision, "config.json") + ": HTTP 404 for it and for every ONNX decoder name: no such repo or revision at "
+                    + endpoint + " (or it is private: set HF_TOKEN); check the model id and --revision");
+        }
         if (!model) {
             throw new UserError(url(repo, revision, "onnx/" + MODEL.get(0)) + ": the repo has no ONNX decoder; export one with "
                     + "`optimum-cli export onnx --model " + repo + " --task text-generation DIR` and pass DIR to --model");
@@ -104,6 +108,13 @@ public final class HubDownloader {
             try {
                 HttpResponse<Void> head = http.send(request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
                         HttpResponse.BodyHandlers.discarding());
+                String hubError = head.headers().firstValue("x-error-code").orElse("");
+                if (hubError.equals("RepositoryNotFound")) {
+                    throw new UserError(uri + ": no such repo '" + repo + "' (HTTP " + head.statusCode() + "; or it is private or gated: set HF_TOKEN); check the model id");
+                }
+                if (hubError.equals("RevisionNotFound")) {
+                    throw new UserError(uri + ": the repo has no revision '" + revision + "' (HTTP " + head.statusCode() + "); pass an existing branch, tag or commit to --revision");
+                }
                 if (head.statusCode() == 404) continue;
                 if (head.statusCode() == 401 || head.statusCode() == 403) {
                     throw new UserError(uri + ": access denied (HTTP " + head.statusCode() + "); set HF_TOKEN for gated or private repos");
@@ -112,6 +123,9 @@ public final class HubDownloader {
                 String etag = head.headers().firstValue("x-linked-etag").or(() -> head.headers().firstValue("etag")).orElse("");
                 get(uri, target, etag.replace("W/", "").replace("\"", ""));
                 return true;
+            } catch (java.net.ConnectException e) {
+                throw new UserError(endpoint + ": cannot connect (" + (e.getMessage() == null ? "connection refused" : e.getMessage())
+                        + "); check the network or proxy, or HF_ENDPOINT");
             } catch (IOException e) {
                 throw new UserError(uri + ": download failed (" + e.getMessage() + "); run the same command again to resume");
             } catch (InterruptedException e) {
@@ -120,6 +134,20 @@ public final class HubDownloader {
             }
         }
         return false;
+    }
+
+    /** Whether the hub has the file (a HEAD request; 404 = no). */
+    private boolean exists(String repo, String revision, String path) {
+        URI uri = URI.create(url(repo, revision, path));
+        try {
+            return http.send(request(uri).method("HEAD", HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.discarding()).statusCode() != 404;
+        } catch (IOException e) {
+            throw new UserError(uri + ": request failed (" + e.getMessage() + "); run the same command again");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new UserError(uri + ": interrupted; run the same command again");
+        }
     }
 
     private void get(URI uri, Path target, String etag) throws IOException, InterruptedException {

@@ -44,6 +44,7 @@ class HubDownloaderTest {
     final AtomicInteger rangeRequests = new AtomicInteger();
     final AtomicInteger requests = new AtomicInteger();
     boolean corruptModel;
+    String hubErrorCode;        // the hub's X-Error-Code on 404s (RepositoryNotFound, RevisionNotFound), or none
 
     @BeforeEach
     void serve() throws Exception {
@@ -73,6 +74,7 @@ class HubDownloaderTest {
         String path = ex.getRequestURI().getPath();
         byte[] body = files.get(path);
         if (body == null) {
+            if (hubErrorCode != null) ex.getResponseHeaders().add("X-Error-Code", hubErrorCode);
             ex.sendResponseHeaders(404, -1);
             ex.close();
             return;
@@ -149,7 +151,34 @@ class HubDownloaderTest {
 
     @Test
     void repoWithoutOnnxSaysHowToExport() {
+        files.put("/someone/other/resolve/main/config.json", "{}".getBytes());
+        etags.put("/someone/other/resolve/main/config.json", "x");
         UserError e = assertThrows(UserError.class, () -> downloader().download("someone/other", "main", tmp));
         assertTrue(e.getMessage().contains("optimum-cli export onnx --model someone/other"), e.getMessage());
+    }
+
+    @Test
+    void aRepoThatIsNotThereIsSaidToBeMissing() throws Exception {
+        UserError e = assertThrows(UserError.class, () -> downloader().download("nobody/nothing", "main", tmp.resolve("cache")));
+        assertTrue(e.getMessage().contains("no such repo or revision") && e.getMessage().contains("HF_TOKEN"), e.getMessage());
+        assertTrue(!Files.exists(tmp.resolve("cache")), "nothing written");
+        hubErrorCode = "RepositoryNotFound";
+        e = assertThrows(UserError.class, () -> downloader().download("nobody/nothing", "main", tmp.resolve("cache")));
+        assertTrue(e.getMessage().contains("no such repo 'nobody/nothing'"), e.getMessage());
+        hubErrorCode = "RevisionNotFound";
+        e = assertThrows(UserError.class, () -> downloader().download("tiny/gpt2", "v9", tmp.resolve("cache")));
+        assertTrue(e.getMessage().contains("no revision 'v9'") && e.getMessage().contains("--revision"), e.getMessage());
+    }
+
+    @Test
+    void aRefusedConnectionSaysSo() throws Exception {
+        int closed;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            closed = s.getLocalPort();
+        }
+        HubDownloader nowhere = new HubDownloader(URI.create("http://127.0.0.1:" + closed + "/"), null);
+        UserError e = assertThrows(UserError.class, () -> nowhere.download("tiny/gpt2", "main", tmp.resolve("cache")));
+        assertTrue(e.getMessage().contains("cannot connect") && e.getMessage().contains("HF_ENDPOINT"), e.getMessage());
+        assertTrue(!Files.exists(tmp.resolve("cache")), "nothing written");
     }
 }
