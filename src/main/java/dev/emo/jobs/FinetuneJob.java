@@ -125,12 +125,13 @@ public final class FinetuneJob {
         INDArray cost = source == CostEmbedding.Source.MODEL ? CostEmbedding.fromModel(Path.of(s.costEmbedding()), head.size(0))
                 : CostEmbedding.normalizedCopy(head);
 
-        RunRecord.ModelRef modelRef = new RunRecord.ModelRef(s.model().toAbsolutePath().toString(), Hashes.sha256(loaded.onnx().file()));
+        RunRecord.ModelRef modelRef = new RunRecord.ModelRef(s.model().toAbsolutePath().toString(), loaded.source().format(),
+                Hashes.sha256(loaded.source().file()));
         Map<String, String> dataHashes = new LinkedHashMap<>();
         for (Path p : new Path[]{s.trainFile(), s.validationFile(), s.testFile()}) {
             if (p != null) dataHashes.put(p.toAbsolutePath().toString(), Hashes.sha256(p));
         }
-        Map<String, String> trajectory = s.trajectory(modelRef.onnxSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()));
+        Map<String, String> trajectory = s.trajectory(modelRef.weightsSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()));
 
         Path checkpoint = null;
         RunRecord previous = null;

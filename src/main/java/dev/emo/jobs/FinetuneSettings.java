@@ -73,7 +73,7 @@ public record FinetuneSettings(
      */
     Map<String, String> trajectory(String modelSha256, String trainSha256) {
         Map<String, String> m = new LinkedHashMap<>();
-        m.put("model ONNX sha256", modelSha256);
+        m.put("model weights sha256", modelSha256);
         m.put("training data sha256", trainSha256);
         m.put("--text_column", textColumn);
         m.put("--objective", objective.toString());

@@ -32,7 +32,7 @@ public record RunRecord(String command, Settings settings, ModelRef model, Map<S
                            int maxEvalSamples, int validationSplitPercentage, TrainingArgs trainingArgs) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
-    public record ModelRef(String path, String onnxSha256) {}
+    public record ModelRef(String path, String format, String weightsSha256) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record Examples(int train, int validation, int test, long trainTokens) {}

@@ -30,6 +30,14 @@ public interface ModelFamily {
         return !hfName.endsWith(".bias") && !isNorm(hfName);
     }
 
+    /**
+     * The parameter a Hugging Face checkpoint's state-dict key holds, or null for a buffer that is
+     * not a parameter; by default the key itself.
+     */
+    default String parameterName(String checkpointKey) {
+        return checkpointKey;
+    }
+
     /** Published sizes of this family for benchmarks with random weights, by name (e.g. "gpt2-small"). */
     Map<String, ModelConfig> referenceSizes();
 }

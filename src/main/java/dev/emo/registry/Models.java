@@ -1,5 +1,6 @@
 package dev.emo.registry;
 
+import dev.emo.UserError;
 import dev.emo.models.CausalLM;
 import dev.emo.models.ModelConfig;
 import dev.emo.onnx.OnnxFiles;
@@ -23,22 +24,45 @@ public final class Models {
         return ModelFamilies.of(c).build(c, kvCache);
     }
 
-    /** The loaded model and the export it came from (kept for writing the tuned weights back). */
-    public record Loaded(CausalLM model, OnnxWeights onnx) {}
+    /** The loaded model and where its weights came from (kept for writing the tuned weights back). */
+    public record Loaded(CausalLM model, ModelSource source) {
+        /** The ONNX export, for what only works on one (verify, ONNX Runtime parity); a one-line error otherwise. */
+        public OnnxWeights onnx() {
+            if (source instanceof OnnxSource o) return o.onnx();
+            throw UserError.of(source.file(), "is a " + source.format() + " checkpoint, and this needs an ONNX export",
+                    "export the model with `optimum-cli export onnx --model DIR --task text-generation OUT`");
+        }
+    }
 
     public static Loaded load(Path modelDir) {
         return load(modelDir, false);
     }
 
-    /** With {@code kvCache}, the incremental-decoding graph, which also serves plain forward passes. */
+    /**
+     * An exported model folder (config.json + ONNX) or a Hugging Face checkpoint folder (config.json
+     * + model.safetensors or its shards); the ONNX export wins where a folder has both. With
+     * {@code kvCache}, the incremental-decoding graph, which also serves plain forward passes.
+     */
     public static Loaded load(Path modelDir, boolean kvCache) {
         ModelConfig config = ModelFamilies.config(modelDir);
-        OnnxWeights onnx = OnnxWeights.read(OnnxFiles.find(modelDir));
-        CausalLM model = build(config, kvCache);
         Map<String, INDArray> weights = new LinkedHashMap<>();
-        onnx.params().forEach((k, p) -> weights.put(k, p.value()));
-        model.loadWeights(weights, onnx.file());
-        return new Loaded(model, onnx);
+        ModelSource source;
+        if (!hasOnnx(modelDir) && SafetensorsCheckpoint.present(modelDir)) {
+            var read = SafetensorsCheckpoint.read(modelDir, ModelFamilies.of(config));
+            source = read.getKey();
+            weights.putAll(read.getValue());
+        } else {
+            OnnxWeights onnx = OnnxWeights.read(OnnxFiles.find(modelDir));
+            onnx.params().forEach((k, p) -> weights.put(k, p.value()));
+            source = new OnnxSource(onnx);
+        }
+        CausalLM model = build(config, kvCache);
+        model.loadWeights(weights, source.file());
+        return new Loaded(model, source);
+    }
+
+    private static boolean hasOnnx(Path dir) {
+        return OnnxFiles.CANDIDATES.stream().anyMatch(n -> java.nio.file.Files.isRegularFile(dir.resolve(n)));
     }
 
     /** A KV-cache graph holding the same weights as {@code model} (copied, so training may go on). */

@@ -7,8 +7,6 @@ import dev.emo.models.CausalLM;
 import dev.emo.registry.Models;
 import dev.emo.objectives.FusedLmLoss;
 import dev.emo.objectives.Objective;
-import dev.emo.onnx.ModelFolderWriter;
-import dev.emo.onnx.OnnxWeights;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -40,7 +38,7 @@ public final class FineTuner {
     private static final Logger LOG = LogManager.getLogger(FineTuner.class);
 
     private final CausalLM model;
-    private final OnnxWeights source;
+    private final dev.emo.registry.ModelSource source;
     private final Path modelDir;
     private final TrainingArgs args;
     private final Objective objective;
@@ -62,7 +60,7 @@ public final class FineTuner {
 
     public FineTuner(Models.Loaded loaded, Path modelDir, TrainingArgs args, Objective objective, INDArray costEmbed, RunFolder run) {
         this.model = loaded.model();
-        this.source = loaded.onnx();
+        this.source = loaded.source();
         this.modelDir = modelDir;
         this.args = args;
         this.objective = objective;
@@ -264,14 +262,14 @@ public final class FineTuner {
     // ---------------------------------------------------------------- checkpoints
 
     private void exportBest() {
-        run.stage("best", staged -> ModelFolderWriter.write(model, source, modelDir, staged));
+        run.stage("best", staged -> source.writeFolder(model, modelDir, staged));
     }
 
     private void checkpoint() {
         CheckpointState state = new CheckpointState(run.dir().resolve("checkpoint-" + step), step, epoch, position,
                 optimizer.stepCount(), Double.isFinite(bestEvalLoss) ? bestEvalLoss : null, bestStep, stepLosses, runSettings);
         run.stage("checkpoint-" + step, staged -> {
-            ModelFolderWriter.write(model, source, modelDir, staged);
+            source.writeFolder(model, modelDir, staged);
             Map<String, INDArray> moments = new LinkedHashMap<>();
             optimizer.firstMoments().forEach((k, v) -> moments.put("m/" + k, v));
             optimizer.secondMoments().forEach((k, v) -> moments.put("v/" + k, v));

@@ -148,7 +148,7 @@ class RunFolderSafetyTest {
     void resumeFromACheckpointOfAnotherModel() throws IOException {
         Path run = copyOfFinished("run");
         refused(run, args(run, "--resume_from_checkpoint", "latest", "--model", Fixtures.model("tiny-gpt2").toString()),
-                "model ONNX sha256");
+                "model weights sha256");
     }
 
     @Test

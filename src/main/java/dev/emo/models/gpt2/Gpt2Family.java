@@ -39,6 +39,13 @@ public final class Gpt2Family implements ModelFamily {
         return new Gpt2(config, kvCache);
     }
 
+    /** GPT2LMHeadModel's keys; GPT2Model checkpoints (the original "gpt2") lack the prefix and carry causal-mask buffers. */
+    @Override
+    public String parameterName(String key) {
+        if (key.endsWith(".attn.bias") || key.endsWith(".attn.masked_bias")) return null;
+        return key.startsWith("transformer.") || key.startsWith("lm_head.") ? key : "transformer." + key;
+    }
+
     @Override
     public String tokenizerConventions() {
         return "GPT2";

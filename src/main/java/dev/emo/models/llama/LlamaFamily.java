@@ -36,6 +36,12 @@ public final class LlamaFamily implements ModelFamily {
         return new Llama(config, kvCache);
     }
 
+    /** Older checkpoints store each layer's rotary inv_freq buffer; the graph computes it. */
+    @Override
+    public String parameterName(String key) {
+        return key.endsWith("rotary_emb.inv_freq") ? null : key;
+    }
+
     @Override
     public String tokenizerConventions() {
         return "LLAMA";

@@ -37,6 +37,12 @@ public final class OptFamily implements ModelFamily {
         return new Opt(config, kvCache);
     }
 
+    /** OPTForCausalLM's keys; OPTModel checkpoints lack the "model." prefix. */
+    @Override
+    public String parameterName(String key) {
+        return key.startsWith("decoder.") ? "model." + key : key;
+    }
+
     @Override
     public String tokenizerConventions() {
         return "OPT";

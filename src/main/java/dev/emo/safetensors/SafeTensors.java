@@ -1,0 +1,204 @@
+package dev.emo.safetensors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.emo.UserError;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The safetensors format (Hugging Face's weights files): an 8-byte little-endian header length, a
+ * JSON header mapping each tensor name to {dtype, shape, data_offsets [begin, end)} relative to the
+ * byte buffer after the header (plus an optional "__metadata__" of strings), then the raw
+ * little-endian bytes. Written directly (no dependency): reading checks every offset, shape and
+ * dtype before a byte is interpreted, so a damaged or hostile file is a one-line error, never a
+ * crash; values are read as float32 (F16, BF16 and F64 converted), as the models use them.
+ */
+public final class SafeTensors {
+    /** A header larger than this is refused (the format's own limit is 100 MB). */
+    static final long MAX_HEADER = 100L << 20;
+
+    private SafeTensors() {}
+
+    /** A tensor's entry in the header. */
+    public record Entry(String dtype, long[] shape, long begin, long end) {}
+
+    /** Reads the header only (names, dtypes, shapes, offsets), checked against the file's size. */
+    public static Map<String, Entry> header(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            return header(file, ch);
+        } catch (IOException e) {
+            throw UserError.of(file, "cannot be read (" + e.getMessage() + ")", "check the file");
+        }
+    }
+
+    private static Map<String, Entry> header(Path file, FileChannel ch) throws IOException {
+        long size = ch.size();
+        if (size < 8) throw bad(file, "shorter than the 8-byte header length");
+        ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+        ch.read(len, 0);
+        long n = len.flip().getLong();
+        if (n < 2 || n > MAX_HEADER || 8 + n > size) throw bad(file, "header length " + n + " does not fit a file of " + size + " bytes");
+        ByteBuffer json = ByteBuffer.allocate((int) n);
+        while (json.hasRemaining() && ch.read(json, 8 + json.position()) > 0) { /* read fully */ }
+        JsonNode root;
+        try {
+            root = new ObjectMapper().readTree(new String(json.array(), StandardCharsets.UTF_8));
+        } catch (IOException e) {
+            throw bad(file, "header is not JSON (" + e.getMessage().lines().findFirst().orElse("") + ")");
+        }
+        if (root == null || !root.isObject()) throw bad(file, "header is not a JSON object");
+        long dataSize = size - 8 - n;
+        Map<String, Entry> out = new LinkedHashMap<>();
+        List<long[]> spans = new ArrayList<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (e.getKey().equals("__metadata__")) continue;
+            JsonNode t = e.getValue(), offsets = t.path("data_offsets"), shapeNode = t.path("shape");
+            String dtype = t.path("dtype").asText("");
+            if (!offsets.isArray() || offsets.size() != 2 || !shapeNode.isArray()) throw bad(file, "tensor '" + e.getKey() + "' has no shape or data_offsets");
+            long begin = offsets.get(0).asLong(-1), end = offsets.get(1).asLong(-1);
+            long[] shape = new long[shapeNode.size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = shapeNode.get(i).asLong(-1);
+                if (shape[i] < 0 || (shape[i] > 0 && count > Long.MAX_VALUE / shape[i])) throw bad(file, "tensor '" + e.getKey() + "' has shape " + shapeNode);
+                count *= shape[i];
+            }
+            int width = width(dtype);
+            if (width < 0) throw bad(file, "tensor '" + e.getKey() + "' has dtype '" + dtype + "' (supported: F32, F16, BF16, F64, I64, I32)");
+            if (begin < 0 || end < begin || end > dataSize) throw bad(file, "tensor '" + e.getKey() + "' has data_offsets [" + begin + ", " + end + "] outside the " + dataSize + " data bytes");
+            if (end - begin != count * width) throw bad(file, "tensor '" + e.getKey() + "' of shape " + shapeNode + " " + dtype + " needs " + count * width + " bytes, its offsets give " + (end - begin));
+            spans.add(new long[]{begin, end});
+            out.put(e.getKey(), new Entry(dtype, shape, 8 + n + begin, 8 + n + end));
+        }
+        spans.sort((a, b) -> Long.compare(a[0], b[0]));
+        for (int i = 1; i < spans.size(); i++) {
+            if (spans.get(i)[0] < spans.get(i - 1)[1]) throw bad(file, "two tensors' data_offsets overlap");
+        }
+        return out;
+    }
+
+    /** Every tensor as float32 [shape] (c order), by name in the file's order. */
+    public static Map<String, INDArray> read(Path file) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            for (Map.Entry<String, Entry> e : header(file, ch).entrySet()) out.put(e.getKey(), tensor(ch, e.getValue()));
+        } catch (IOException e) {
+            throw UserError.of(file, "cannot be read (" + e.getMessage() + ")", "check the file");
+        }
+        return out;
+    }
+
+    private static INDArray tensor(FileChannel ch, Entry e) throws IOException {
+        long bytes = e.end() - e.begin();
+        if (bytes > Integer.MAX_VALUE) throw new IOException("a tensor of " + bytes + " bytes is larger than this reader handles (2 GB)");
+        ByteBuffer buf = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        while (buf.hasRemaining() && ch.read(buf, e.begin() + buf.position()) > 0) { /* read fully */ }
+        if (buf.hasRemaining()) throw new IOException("file ends inside a tensor");
+        buf.flip();
+        int count = (int) (bytes / width(e.dtype()));
+        float[] v = new float[count];
+        switch (e.dtype()) {
+            case "F32" -> buf.asFloatBuffer().get(v);
+            case "F64" -> { for (int i = 0; i < count; i++) v[i] = (float) buf.getDouble(); }
+            case "F16" -> { for (int i = 0; i < count; i++) v[i] = halfToFloat(buf.getShort()); }
+            case "BF16" -> { for (int i = 0; i < count; i++) v[i] = Float.intBitsToFloat((buf.getShort() & 0xffff) << 16); }
+            case "I64" -> { for (int i = 0; i < count; i++) v[i] = buf.getLong(); }
+            case "I32" -> { for (int i = 0; i < count; i++) v[i] = buf.getInt(); }
+            default -> throw new IllegalStateException(e.dtype());
+        }
+        long[] shape = e.shape();
+        return shape.length == 0 ? Nd4j.scalar(v.length == 0 ? 0f : v[0]) : Nd4j.create(v, shape, 'c');
+    }
+
+    /** IEEE 754 binary16 → float32 (Float.float16ToFloat is Java 20+). */
+    static float halfToFloat(short h) {
+        int bits = h & 0xffff, sign = (bits & 0x8000) << 16, exp = (bits >>> 10) & 0x1f, mant = bits & 0x3ff;
+        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));          // Inf, NaN
+        if (exp != 0) return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));    // normal: bias 15 → 127
+        if (mant == 0) return Float.intBitsToFloat(sign);                                        // ±0
+        float sub = mant * 0x1p-24f;                                                             // subnormal: mant · 2^-24
+        return sign == 0 ? sub : -sub;
+    }
+
+    private static int width(String dtype) {
+        return switch (dtype) {
+            case "F32", "I32" -> 4;
+            case "F16", "BF16" -> 2;
+            case "F64", "I64" -> 8;
+            default -> -1;
+        };
+    }
+
+    private static UserError bad(Path file, String problem) {
+        return UserError.of(file, "not a valid safetensors file: " + problem, "re-save it with save_pretrained / safetensors.torch.save_file");
+    }
+
+    /**
+     * Writes float32 tensors (c order, in the map's order) with optional string metadata; the
+     * header is padded with spaces to a multiple of 8 bytes, as the reference writer does. Written
+     * to a temporary file and renamed.
+     */
+    public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata) throws IOException {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode header = json.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode meta = header.putObject("__metadata__");
+            metadata.forEach(meta::put);
+        }
+        long offset = 0;
+        List<float[]> data = new ArrayList<>();
+        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            float[] v = e.getValue().castTo(DataType.FLOAT).dup('c').data().asFloat();
+            ObjectNode t = header.putObject(e.getKey());
+            t.put("dtype", "F32");
+            var shape = t.putArray("shape");
+            for (long d : e.getValue().shape()) shape.add(d);
+            t.putArray("data_offsets").add(offset).add(offset + 4L * v.length);
+            offset += 4L * v.length;
+            data.add(v);
+        }
+        byte[] h = json.writeValueAsBytes(header);
+        int padded = (h.length + 7) / 8 * 8;
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
+            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
+            out.write(h);
+            for (int i = h.length; i < padded; i++) out.write(' ');
+            ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
+            for (float[] v : data) {
+                for (float x : v) {
+                    if (!chunk.hasRemaining()) {
+                        out.write(chunk.array(), 0, chunk.position());
+                        chunk.clear();
+                    }
+                    chunk.putFloat(x);
+                }
+            }
+            out.write(chunk.array(), 0, chunk.position());
+        } catch (IOException e) {
+            Files.deleteIfExists(tmp);
+            throw e;
+        }
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
