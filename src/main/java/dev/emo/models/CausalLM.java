@@ -63,9 +63,13 @@ public abstract class CausalLM {
     private int attentionLayers;           // layers wired so far: names the cache placeholders
     private GraphExecutor executor;        // runs the forward graph (created on first use)
 
-    protected CausalLM(ModelConfig config, boolean kvCache) {
+    private final LoraSpec lora;                                              // null: no adapters
+    private final Map<String, SDVariable> loraParams = new LinkedHashMap<>(); // "<module>.lora_A.weight" [r, in], "….lora_B.weight" [out, r]
+
+    protected CausalLM(ModelConfig config, GraphOptions options) {
         this.config = config.validate();
-        this.kvCache = kvCache;
+        this.kvCache = options.kvCache();
+        this.lora = options.lora();
         inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
         attnBias = sd.placeHolder(ATTN_BIAS, DataType.FLOAT, -1, 1, -1, -1);
         batchTime = sd.shape(inputIds).castTo(DataType.INT64);
@@ -111,6 +115,8 @@ public abstract class CausalLM {
         f.put(ATTN_BIAS, causalPaddingBias(fullMask, (int) t));
         putPositions(f, t == total ? positions
                 : positions.get(NDArrayIndex.all(), NDArrayIndex.interval(total - t, total)).dup('c'));
+        long rows = newIds.size(0) * t;
+        dropoutWidths.forEach((name, in) -> f.put(name, Nd4j.ones(DataType.FLOAT, rows, in)));   // no dropout outside training
         return f;
     }
 
@@ -244,7 +250,116 @@ public abstract class CausalLM {
     /** x [N, in] · W [out, in]ᵀ (+ b): PyTorch's Linear layout. */
     protected SDVariable linear(SDVariable x, SDVariable w, SDVariable b) {
         SDVariable y = sd.mmul(x, w, false, true, false);
+        long[] shape = w.getShape();                                      // [out, in]
+        y = lowRank(x, w, y, shape[1], shape[0]);
         return b == null ? y : y.add(b);
+    }
+
+    /**
+     * y + (α/r)·(x·Aᵀ)·Bᵀ where the LoRA spec targets w's module, else y. x [N, in] → [N, r] → [N, out]:
+     * two thin products instead of forming B·A. With lora_dropout, x is first multiplied by a mask
+     * placeholder [N, in] ({@link #LORA_DROPOUT} + module): ones unless the trainer feeds a dropout mask.
+     */
+    protected SDVariable lowRank(SDVariable x, SDVariable w, SDVariable y, long in, long out) {
+        if (lora == null || !lora.targets(w.name())) return y;
+        String module = LoraSpec.module(w.name());
+        if (lora.dropout() > 0) {
+            x = x.mul(sd.placeHolder(LORA_DROPOUT + module, DataType.FLOAT, -1, in));
+            dropoutWidths.put(LORA_DROPOUT + module, in);
+        }
+        SDVariable a = loraParam(module + ".lora_A.weight", lora.r(), in);
+        SDVariable b = loraParam(module + ".lora_B.weight", out, lora.r());
+        SDVariable xa = sd.mmul(x, a, false, true, false);                 // [N, r]
+        return y.add(sd.mmul(xa, b, false, true, false).mul(lora.scale())); // [N, out]
+    }
+
+    /** Placeholders of the LoRA dropout masks: this prefix + the module name. */
+    public static final String LORA_DROPOUT = "lora_dropout_mask.";
+    private final Map<String, Long> dropoutWidths = new LinkedHashMap<>();   // mask placeholder → in
+
+    /**
+     * Inverted-dropout masks [N, in] for every adapted module (entries 0 or 1/(1−p), seeded), to
+     * replace the all-ones masks of {@link #feeds} in a training step; empty without lora_dropout.
+     */
+    public Map<String, INDArray> loraDropoutMasks(long rows, java.util.Random rng) {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        if (dropoutWidths.isEmpty()) return out;
+        float keep = (float) (1 / (1 - lora.dropout()));
+        for (var e : dropoutWidths.entrySet()) {
+            float[] m = new float[Math.toIntExact(rows * e.getValue())];
+            for (int i = 0; i < m.length; i++) m[i] = rng.nextDouble() < lora.dropout() ? 0f : keep;
+            out.put(e.getKey(), Nd4j.create(m, new long[]{rows, e.getValue()}, 'c'));
+        }
+        return out;
+    }
+
+    private SDVariable loraParam(String name, long... shape) {
+        SDVariable v = sd.var(name, Nd4j.zeros(DataType.FLOAT, shape));
+        loraParams.put(name, v);
+        return v;
+    }
+
+    /** PEFT's initialisation: A ~ U(−1/√in, 1/√in) (kaiming_uniform_ with a = √5), B = 0, so the model starts as the base. */
+    public void initLora(java.util.Random rng) {
+        for (var e : loraParams.entrySet()) {
+            INDArray arr = e.getValue().getArr();
+            if (e.getKey().endsWith(".lora_B.weight")) {
+                arr.assign(0);
+                continue;
+            }
+            double bound = 1 / Math.sqrt(arr.size(1));
+            float[] v = new float[(int) arr.length()];
+            for (int i = 0; i < v.length; i++) v[i] = (float) ((rng.nextDouble() * 2 - 1) * bound);
+            arr.assign(Nd4j.create(v, arr.shape(), 'c'));
+        }
+    }
+
+    /** The LoRA spec the graph was built with, or null. */
+    public LoraSpec lora() {
+        return lora;
+    }
+
+    /** The adapters' variables by PEFT-style name (empty without LoRA). */
+    public Map<String, SDVariable> loraParams() {
+        return loraParams;
+    }
+
+    /** What training updates: the adapters with LoRA, else every parameter. */
+    public Map<String, SDVariable> trainable() {
+        return lora == null ? params : loraParams;
+    }
+
+    /** Current values of {@link #trainable()}. */
+    public Map<String, INDArray> trainableWeights() {
+        Map<String, INDArray> out = new LinkedHashMap<>();
+        trainable().forEach((k, v) -> out.put(k, v.getArr()));
+        return out;
+    }
+
+    /**
+     * With LoRA: the base parameters become SameDiff constants, so the gradient function has no
+     * gradient variables (and no optimizer state) for them. Call before the gradient function is built.
+     */
+    public void freezeBase() {
+        if (lora == null) return;
+        sd.convertToConstants(new java.util.ArrayList<>(params.values()));
+    }
+
+    /**
+     * The base weights with the adapters merged in: W + (α/r)·B·A ([out, in]), or its transpose
+     * added for GPT-2's [in, out] Conv1D weights (told apart by shape). Without LoRA: {@link #weights()}.
+     */
+    public Map<String, INDArray> mergedWeights() {
+        Map<String, INDArray> out = weights();
+        if (lora == null) return out;
+        for (String name : params.keySet()) {
+            SDVariable a = loraParams.get(LoraSpec.module(name) + ".lora_A.weight");
+            if (!name.endsWith(".weight") || a == null) continue;
+            INDArray delta = loraParams.get(LoraSpec.module(name) + ".lora_B.weight").getArr().mmul(a.getArr()).muli(lora.scale()); // [out, in]
+            INDArray w = out.get(name);
+            out.put(name, java.util.Arrays.equals(w.shape(), delta.shape()) ? w.add(delta) : w.add(delta.transpose()));
+        }
+        return out;
     }
 
     /** LayerNorm over the last dim of [N, d] with the config's eps (not the native op: see compat.LayerNorm). */

@@ -16,8 +16,11 @@ public interface ModelFamily {
     /** config.json's fields (the family's own names) as a {@link ModelConfig}; unsupported settings are one-line errors. */
     ModelConfig config(JsonNode json, Path file);
 
-    /** The SameDiff graph; with {@code kvCache}, the incremental-decoding variant. */
-    CausalLM build(ModelConfig config, boolean kvCache);
+    /** The SameDiff graph, built as the options say (KV cache for decoding, LoRA adapters). */
+    CausalLM build(ModelConfig config, GraphOptions options);
+
+    /** PEFT's default LoRA target_modules for this family. */
+    java.util.List<String> defaultLoraTargets();
 
     /** Which tokenizer conventions Hugging Face applies in Python for this family: GPT2, OPT or LLAMA. */
     String tokenizerConventions();

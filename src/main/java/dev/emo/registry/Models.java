@@ -2,6 +2,7 @@ package dev.emo.registry;
 
 import dev.emo.UserError;
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 import dev.emo.onnx.OnnxFiles;
 import dev.emo.onnx.OnnxWeights;
@@ -21,7 +22,11 @@ public final class Models {
 
     /** The family's graph; with {@code kvCache}, the incremental-decoding variant (see {@link CausalLM}). */
     public static CausalLM build(ModelConfig c, boolean kvCache) {
-        return ModelFamilies.of(c).build(c, kvCache);
+        return build(c, GraphOptions.of(kvCache));
+    }
+
+    public static CausalLM build(ModelConfig c, GraphOptions options) {
+        return ModelFamilies.of(c).build(c, options);
     }
 
     /** The loaded model and where its weights came from (kept for writing the tuned weights back). */
@@ -44,6 +49,11 @@ public final class Models {
      * {@code kvCache}, the incremental-decoding graph, which also serves plain forward passes.
      */
     public static Loaded load(Path modelDir, boolean kvCache) {
+        return load(modelDir, GraphOptions.of(kvCache));
+    }
+
+    /** With LoRA options, the adapters start as PEFT initialises them only once {@code initLora} is called (A, B zero here). */
+    public static Loaded load(Path modelDir, GraphOptions options) {
         ModelConfig config = ModelFamilies.config(modelDir);
         Map<String, INDArray> weights = new LinkedHashMap<>();
         ModelSource source;
@@ -56,7 +66,7 @@ public final class Models {
             onnx.params().forEach((k, p) -> weights.put(k, p.value()));
             source = new OnnxSource(onnx);
         }
-        CausalLM model = build(config, kvCache);
+        CausalLM model = build(config, options);
         model.loadWeights(weights, source.file());
         return new Loaded(model, source);
     }
@@ -65,10 +75,10 @@ public final class Models {
         return OnnxFiles.CANDIDATES.stream().anyMatch(n -> java.nio.file.Files.isRegularFile(dir.resolve(n)));
     }
 
-    /** A KV-cache graph holding the same weights as {@code model} (copied, so training may go on). */
+    /** A KV-cache graph holding the same weights as {@code model} (copied, so training may go on; LoRA adapters merged). */
     public static CausalLM withKvCache(CausalLM model) {
         CausalLM cached = build(model.config(), true);
-        cached.loadWeights(model.weights(), model.weightsSource());
+        cached.loadWeights(model.mergedWeights(), model.weightsSource());   // adapters, if any, merged in
         return cached;
     }
 }

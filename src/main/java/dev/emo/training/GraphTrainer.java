@@ -34,23 +34,32 @@ public final class GraphTrainer {
     public GraphTrainer(CausalLM model) {
         this.model = model;
         SameDiff sd = model.sameDiff();
+        model.freezeBase();                 // with LoRA: no gradients, no optimizer state for the base weights
         ExternalErrorsFunction fn = SameDiffUtils.externalErrors(sd, null, model.logits2d());
         ExternalGradient.createGradFunctionQuietly(sd);
         gradFeed = ExternalGradient.feedPoint(sd, fn.getGradPlaceholderName());   // M2.1 doubles what is fed
-        paramNames = List.copyOf(model.params().keySet());
+        paramNames = List.copyOf(model.trainable().keySet());
         gradNames = paramNames.stream().map(p -> sd.getVariable(p).getGradient().name()).toList();
         executor = new GraphExecutor(sd.getFunction("grad"));
+    }
+
+    private java.util.Random dropout = new java.util.Random(0);
+
+    /** Seeds the LoRA dropout masks of the next step (the loop seeds each micro-batch, so a resumed run draws the same masks). */
+    public void seedDropout(long seed) {
+        dropout = new java.util.Random(seed);
     }
 
     public CausalLM model() {
         return model;
     }
 
-    /** Loss value and parameter gradients (by Hugging Face name) of one batch. */
+    /** Loss value and the trainable parameters' gradients (by name) of one batch. */
     public record Step(FusedLmLoss.Result loss, Map<String, INDArray> grads) {}
 
     public Step step(INDArray inputIds, INDArray attentionMask, int[] targets, FusedLmLoss loss, INDArray costEmbed) {
         Map<String, INDArray> feeds = model.feeds(inputIds, attentionMask);
+        feeds.putAll(model.loraDropoutMasks(inputIds.length(), dropout));
         FusedLmLoss.Result[] result = new FusedLmLoss.Result[1];
         Map<String, INDArray> out = executor.run(feeds, List.of(CausalLM.LOGITS_2D), List.of(gradFeed), first -> {
             result[0] = loss.compute(first.get(CausalLM.LOGITS_2D), targets, costEmbed);

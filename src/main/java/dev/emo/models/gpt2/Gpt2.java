@@ -1,6 +1,7 @@
 package dev.emo.models.gpt2;
 
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -15,8 +16,8 @@ import java.util.Map;
 public final class Gpt2 extends CausalLM {
     private final SDVariable wte;
 
-    public Gpt2(ModelConfig c, boolean kvCache) {
-        super(c, kvCache);
+    public Gpt2(ModelConfig c, GraphOptions options) {
+        super(c, options);
         int d = c.hiddenSize(), ff = c.intermediateSize();
         wte = param("transformer.wte.weight", c.vocabSize(), d);
         SDVariable wpe = param("transformer.wpe.weight", c.maxPositions(), d);
@@ -40,8 +41,10 @@ public final class Gpt2 extends CausalLM {
         head(x, wte);
     }
 
+    /** HF's Conv1D: x [N, in] · W [in, out] + b (the weight is stored transposed to a Linear's). */
     private SDVariable conv1d(SDVariable x, SDVariable w, SDVariable b) {
-        return sd.mmul(x, w).add(b);
+        long[] shape = w.getShape();
+        return lowRank(x, w, sd.mmul(x, w), shape[0], shape[1]).add(b);
     }
 
     /**

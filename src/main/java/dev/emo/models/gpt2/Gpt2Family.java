@@ -3,6 +3,7 @@ package dev.emo.models.gpt2;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.emo.UserError;
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 import dev.emo.models.ModelFamily;
 
@@ -35,8 +36,8 @@ public final class Gpt2Family implements ModelFamily {
     }
 
     @Override
-    public CausalLM build(ModelConfig config, boolean kvCache) {
-        return new Gpt2(config, kvCache);
+    public CausalLM build(ModelConfig config, GraphOptions options) {
+        return new Gpt2(config, options);
     }
 
     /** GPT2LMHeadModel's keys; GPT2Model checkpoints (the original "gpt2") lack the prefix and carry causal-mask buffers. */
@@ -44,6 +45,11 @@ public final class Gpt2Family implements ModelFamily {
     public String parameterName(String key) {
         if (key.endsWith(".attn.bias") || key.endsWith(".attn.masked_bias")) return null;
         return key.startsWith("transformer.") || key.startsWith("lm_head.") ? key : "transformer." + key;
+    }
+
+    @Override
+    public java.util.List<String> defaultLoraTargets() {
+        return java.util.List.of("c_attn");   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
     }
 
     @Override

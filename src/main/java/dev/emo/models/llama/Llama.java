@@ -1,6 +1,7 @@
 package dev.emo.models.llama;
 
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -21,8 +22,8 @@ public final class Llama extends CausalLM {
     private final SDVariable rotateHalf;        // [hd, hd]: x·R = cat(−x[hd/2:], x[:hd/2])
     private final SDVariable repeatKv;          // [kvH·hd, H·hd]: copies kv head j to heads j·rep … j·rep+rep−1
 
-    public Llama(ModelConfig c, boolean kvCache) {
-        super(c, kvCache);
+    public Llama(ModelConfig c, GraphOptions options) {
+        super(c, options);
         int d = c.hiddenSize(), ff = c.intermediateSize(), hd = c.headDim();
         int h = c.numHeads(), kvh = c.numKvHeads();
         embed = param("model.embed_tokens.weight", c.vocabSize(), d);

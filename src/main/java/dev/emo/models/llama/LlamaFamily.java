@@ -3,6 +3,7 @@ package dev.emo.models.llama;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.emo.UserError;
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 import dev.emo.models.ModelFamily;
 
@@ -32,14 +33,19 @@ public final class LlamaFamily implements ModelFamily {
     }
 
     @Override
-    public CausalLM build(ModelConfig config, boolean kvCache) {
-        return new Llama(config, kvCache);
+    public CausalLM build(ModelConfig config, GraphOptions options) {
+        return new Llama(config, options);
     }
 
     /** Older checkpoints store each layer's rotary inv_freq buffer; the graph computes it. */
     @Override
     public String parameterName(String key) {
         return key.endsWith("rotary_emb.inv_freq") ? null : key;
+    }
+
+    @Override
+    public java.util.List<String> defaultLoraTargets() {
+        return java.util.List.of("q_proj", "v_proj");   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
     }
 
     @Override

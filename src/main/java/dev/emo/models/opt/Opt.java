@@ -1,6 +1,7 @@
 package dev.emo.models.opt;
 
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 
 import org.nd4j.autodiff.samediff.SDVariable;
@@ -20,8 +21,8 @@ public final class Opt extends CausalLM {
 
     private final SDVariable embed;
 
-    public Opt(ModelConfig c, boolean kvCache) {
-        super(c, kvCache);
+    public Opt(ModelConfig c, GraphOptions options) {
+        super(c, options);
         int d = c.hiddenSize(), ff = c.intermediateSize(), e = c.wordEmbedProjDim();
         String p0 = "model.decoder.";
         embed = param(p0 + "embed_tokens.weight", c.vocabSize(), e);

@@ -3,6 +3,7 @@ package dev.emo.models.opt;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.emo.UserError;
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 import dev.emo.models.ModelFamily;
 
@@ -33,14 +34,19 @@ public final class OptFamily implements ModelFamily {
     }
 
     @Override
-    public CausalLM build(ModelConfig config, boolean kvCache) {
-        return new Opt(config, kvCache);
+    public CausalLM build(ModelConfig config, GraphOptions options) {
+        return new Opt(config, options);
     }
 
     /** OPTForCausalLM's keys; OPTModel checkpoints lack the "model." prefix. */
     @Override
     public String parameterName(String key) {
         return key.startsWith("decoder.") ? "model." + key : key;
+    }
+
+    @Override
+    public java.util.List<String> defaultLoraTargets() {
+        return java.util.List.of("q_proj", "v_proj");   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
     }
 
     @Override
