@@ -22,6 +22,9 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     EvalOptions opts;
 
+    @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (e.g. a LoRA run's best/) applied to --model")
+    Path adapter;
+
     @Option(names = "--output_dir", description = "where evaluation.json and generations.jsonl go (default: runs/evaluate-<time>)")
     Path outputDir;
 
@@ -29,7 +32,7 @@ final class EvaluateCommand implements Callable<Integer> {
     public Integer call() {
         Path out = outputDir != null ? outputDir : Main.defaultOutputDir("evaluate");
         EvaluationSettings settings = opts.settings();
-        EvaluationReport r = EvaluationJob.run(model, settings, out, null, progressBar(settings.rounds()));
+        EvaluationReport r = EvaluationJob.run(model, adapter, settings, out, null, progressBar(settings.rounds()));
         printTable(List.of(r));
         System.out.println("report: " + out.resolve("evaluation.json"));
         return 0;

@@ -53,6 +53,17 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--cost_embedding", defaultValue = "frozen", description = "frozen (the head before training) | current (the head each step) | a model folder (default: ${DEFAULT-VALUE})")
     String costEmbedding;
 
+    @Option(names = "--lora_r", defaultValue = "0", description = "LoRA rank: train adapters of this rank on a frozen base (0 = full fine-tuning; default: ${DEFAULT-VALUE})")
+    int loraR;
+    @Option(names = "--lora_alpha", defaultValue = "8", description = "LoRA α; the adapters are scaled by α/r (PEFT's default: ${DEFAULT-VALUE})")
+    double loraAlpha;
+    @Option(names = "--lora_dropout", defaultValue = "0.0", description = "dropout on the adapters' input while training (default: ${DEFAULT-VALUE})")
+    double loraDropout;
+    @Option(names = "--lora_target_modules", split = ",", description = "modules to adapt (default: PEFT's for the family: q_proj,v_proj; GPT-2: c_attn)")
+    java.util.List<String> loraTargets;
+    @Option(names = "--merge_lora", arity = "1", defaultValue = "true", description = "best/ also holds the merged model in the input's format (default: ${DEFAULT-VALUE})")
+    boolean mergeLora;
+
     @Option(names = "--learning_rate", defaultValue = "5e-5", description = "default: ${DEFAULT-VALUE}; default run: 1e-3")
     Double learningRate;
     @Option(names = "--weight_decay", defaultValue = "0.0", description = "default: ${DEFAULT-VALUE}")
@@ -147,7 +158,9 @@ final class FinetuneCommand implements Callable<Integer> {
                 .warmupRatio(warmupRatio).warmupSteps(warmupSteps).perDeviceTrainBatchSize(trainBatch).perDeviceEvalBatchSize(evalBatch)
                 .gradientAccumulationSteps(accum).maxGradNorm(maxGradNorm).numTrainEpochs(epochs).maxSteps(maxSteps).seed(seed)
                 .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps)
-                .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume).build();
+                .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume)
+                .lora(loraR == 0 ? null : new FinetuneSettings.Lora(loraR, loraAlpha, loraDropout,
+                        loraTargets == null ? java.util.List.of() : loraTargets, mergeLora)).build();
     }
 
     private void applyDefaults() {

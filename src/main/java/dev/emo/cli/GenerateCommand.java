@@ -17,6 +17,9 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "exported model folder")
     Path model;
 
+    @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (e.g. a LoRA run's best/) applied to --model")
+    Path adapter;
+
     @Option(names = "--prompt", defaultValue = "", description = "text to continue (default: empty, i.e. only the model's BOS)")
     String prompt;
 
@@ -53,7 +56,7 @@ final class GenerateCommand implements Callable<Integer> {
                     ? "shorten the prompt to fewer than " + positions + " tokens"
                     : "pass --max_new_tokens " + (positions - ids.length) + " or less, or a shorter prompt");
         }
-        CausalLM lm = Models.load(model, true).model();
+        CausalLM lm = Models.loadWithAdapter(model, adapter, true).model();
         Generator.Output out = new Generator(lm).generate(ids, maxNewTokens, s, seed, tok.eosId());
         int[] all = new int[ids.length + out.ids().length];
         System.arraycopy(ids, 0, all, 0, ids.length);

@@ -21,6 +21,8 @@ import java.util.function.Function;
 final class IclCommand implements Callable<Integer> {
     @Option(names = {"--model", "--models"}, required = true, split = ",", description = "exported model folder; repeat or comma-separate to compare")
     List<Path> models;
+    @Option(names = "--adapter", split = ",", description = "PEFT LoRA adapter folders, one per --model in order ('none' for a plain model)")
+    List<String> adapters;
     @Option(names = "--tasks", split = ",", defaultValue = "tweet_eval,sst2,trec,subj,cr,rt,ag_news,mmlu", description = "default: ${DEFAULT-VALUE}")
     List<String> tasks;
     @Option(names = "--limit", defaultValue = "0", description = "test items per task, 0 = all (MMLU: in all, round-robin over subjects; default: ${DEFAULT-VALUE})")
@@ -59,7 +61,9 @@ final class IclCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         long t0 = System.nanoTime();
-        IclJob job = new IclJob(models, tasks, limit, shots, retriever, embedderDir, batchSize, seed,
+        List<Path> adapterDirs = adapters == null ? List.of()
+                : adapters.stream().map(a -> a.equals("none") ? null : Path.of(a)).collect(java.util.stream.Collectors.toList());
+        IclJob job = new IclJob(models, adapterDirs, tasks, limit, shots, retriever, embedderDir, batchSize, seed,
                 dataDir != null ? dataDir : SharedData.data(), outputDir != null ? outputDir : Main.defaultOutputDir("icl"), denseEmbedder);
         Map<String, List<IclScorer.Result>> byModel = job.run();
         System.out.printf("in-context learning accuracy (%%): %s retrieval, %d demonstrations (MMLU 5 fixed), seed %d%s%n", retriever, shots, seed,

@@ -49,11 +49,16 @@ public final class EvaluationJob {
      * @param shared a featurizer used as is (and not closed), or null to build one from the settings
      */
     public static EvaluationReport run(Path modelDir, EvaluationSettings o, Path outDir, TextEmbedder shared, Listener listener) {
+        return run(modelDir, null, o, outDir, shared, listener);
+    }
+
+    /** @param adapterDir a PEFT adapter folder applied to the model (merged in), or null */
+    public static EvaluationReport run(Path modelDir, Path adapterDir, EvaluationSettings o, Path outDir, TextEmbedder shared, Listener listener) {
         o.checkPaths(outDir);
         OpenEndedProtocol protocol = OpenEndedProtocol.named(o.protocol());
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit());
         long t0 = System.nanoTime();
-        CausalLM model = Models.load(modelDir, true).model();   // the KV-cache graph also serves plain passes
+        CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true).model();   // the KV-cache graph also serves plain passes
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
         Path pplFile = o.perplexityText();
         List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
@@ -88,7 +93,7 @@ public final class EvaluationJob {
         Perplexity.Result ppl = pplBlocks == null ? null : Perplexity.of(model, pplBlocks, 8);
         DistributionMeasures.Result dist = reference == null ? null : DistributionMeasures.compute(model, reference, tok, pplDocs);
         double secs = (System.nanoTime() - t0) / 1e9;
-        EvaluationReport report = EvaluationReport.of(modelDir.toString(), o.key(), protocol.name(), o.data().toString(),
+        EvaluationReport report = EvaluationReport.of(adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir, o.key(), protocol.name(), o.data().toString(),
                 examples.size(), featurizer.name(), o.sampling().toString(), rounds, ppl, dist, secs);
         write(outDir, report, examples, rounds);
         return report;

@@ -5,6 +5,9 @@ import dev.emo.UserError;
 import dev.emo.data.Blocks;
 import dev.emo.data.TextFiles;
 import dev.emo.data.TokenizedCache;
+import dev.emo.models.GraphOptions;
+import dev.emo.models.LoraSpec;
+import dev.emo.registry.ModelFamilies;
 import dev.emo.registry.Models;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.tokenizers.Tokenizer;
@@ -93,7 +96,12 @@ public final class FinetuneJob {
         Path out = s.outputDir();
         // the folder first: cheap, and the most common mistake (a run already there, a run still writing)
         RunFolder.check(out, s.overwriteOutputDir(), s.resuming(), inputs(s));
-        Models.Loaded loaded = Models.load(s.model());
+        LoraSpec loraSpec = loraSpec(s);
+        Models.Loaded loaded = Models.load(s.model(), new GraphOptions(false, loraSpec));
+        if (loraSpec != null) {
+            checkTargets(s, loaded.model(), loraSpec);
+            loaded.model().initLora(new java.util.Random(s.training().seed()));
+        }
         int positions = loaded.model().config().maxPositions();
         if (s.blockSize() > positions) {
             throw UserError.of(s.model().resolve("config.json"), "--block_size " + s.blockSize() + " does not fit the model's "
@@ -131,7 +139,7 @@ public final class FinetuneJob {
         for (Path p : new Path[]{s.trainFile(), s.validationFile(), s.testFile()}) {
             if (p != null) dataHashes.put(p.toAbsolutePath().toString(), Hashes.sha256(p));
         }
-        Map<String, String> trajectory = s.trajectory(modelRef.weightsSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()));
+        Map<String, String> trajectory = s.trajectory(modelRef.weightsSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()), loraSpec);
 
         Path checkpoint = null;
         RunRecord previous = null;
@@ -141,6 +149,26 @@ public final class FinetuneJob {
             if (Files.exists(out.resolve(RunRecord.FILE))) previous = RunRecord.read(out);
         }
         return new FinetuneJob(s, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes);
+    }
+
+    /** The settings' LoRA with the family's default targets filled in, or null. */
+    private static LoraSpec loraSpec(FinetuneSettings s) {
+        if (s.lora() == null) return null;
+        FinetuneSettings.Lora l = s.lora();
+        List<String> targets = l.targetModules().isEmpty() ? ModelFamilies.of(ModelFamilies.config(s.model())).defaultLoraTargets() : l.targetModules();
+        return new LoraSpec(l.r(), l.alpha(), l.dropout(), targets);
+    }
+
+    /** Each target module must name at least one weight of the model. */
+    private static void checkTargets(FinetuneSettings s, dev.emo.models.CausalLM model, LoraSpec spec) {
+        for (String target : spec.targetModules()) {
+            LoraSpec one = new LoraSpec(spec.r(), spec.alpha(), spec.dropout(), List.of(target));
+            if (model.params().keySet().stream().noneMatch(one::targets)) {
+                throw UserError.of(s.model().resolve("config.json"), "--lora_target_modules " + target + " names no layer of this "
+                        + model.config().modelType() + " model", "pass module names such as "
+                        + ModelFamilies.of(model.config()).defaultLoraTargets() + " (the last part of a weight's name)");
+            }
+        }
     }
 
     /** Paths an overwrite must not delete. */
@@ -167,6 +195,7 @@ public final class FinetuneJob {
             FineTuner tuner = new FineTuner(loaded, settings.model(), settings.training(), settings.objective(), cost, run);
             tuner.adaptiveCostEmbedding(costSource == CostEmbedding.Source.CURRENT);
             tuner.runSettings(trajectory);
+            tuner.mergeLora(settings.lora() == null || settings.lora().merge());
             String now = Instant.now().toString();
             RunRecord record;
             if (checkpoint != null) {
@@ -228,7 +257,9 @@ public final class FinetuneJob {
         }
         return new RunRecord("finetune",
                 new RunRecord.Settings(settings.objective().toString(), settings.costEmbedding(), settings.blockSize(), settings.lineByLine(),
-                        settings.maxTrainSamples(), settings.maxEvalSamples(), settings.validationSplitPercentage(), t),
+                        settings.maxTrainSamples(), settings.maxEvalSamples(), settings.validationSplitPercentage(), t,
+                        loaded.model().lora() == null ? null : new RunRecord.Lora(loaded.model().lora().r(), loaded.model().lora().alpha(),
+                                loaded.model().lora().dropout(), loaded.model().lora().targetModules(), settings.lora().merge())),
                 modelRef, dataHashes,
                 new RunRecord.Examples(train.size(), validation.size(), test == null ? 0 : test.size(), train.tokens()),
                 Map.of("java", System.getProperty("java.version"), "nd4j", "1.0.0-M2.1", "emo-dl4j", "0.1.0"),

@@ -36,7 +36,22 @@ public record FinetuneSettings(
         String costEmbedding,
         TrainingArgs training,
         boolean overwriteOutputDir,
-        String resumeFromCheckpoint) {
+        String resumeFromCheckpoint,
+        Lora lora) {
+
+    /**
+     * LoRA fine-tuning as PEFT does it (null in {@link FinetuneSettings#lora}: full fine-tuning).
+     *
+     * @param targetModules empty: PEFT's default for the model's family (q_proj,v_proj; GPT-2: c_attn)
+     * @param merge         best/ also holds the merged model in the input's format
+     */
+    public record Lora(int r, double alpha, double dropout, java.util.List<String> targetModules, boolean merge) {
+        public Lora {
+            targetModules = java.util.List.copyOf(targetModules);
+            // the same checks as the graph's spec, with a placeholder target when the family's default is meant
+            new dev.emo.models.LoraSpec(r, alpha, dropout, targetModules.isEmpty() ? java.util.List.of("default") : targetModules);
+        }
+    }
 
     public FinetuneSettings {
         if (model == null) throw new UserError("--model_name_or_path: missing; pass an exported model folder");
@@ -71,7 +86,7 @@ public record FinetuneSettings(
      * a checkpoint records them, and a resume with any of them changed is refused. (Evaluation,
      * logging and checkpoint intervals may change.)
      */
-    Map<String, String> trajectory(String modelSha256, String trainSha256) {
+    Map<String, String> trajectory(String modelSha256, String trainSha256, dev.emo.models.LoraSpec loraSpec) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("model weights sha256", modelSha256);
         m.put("training data sha256", trainSha256);
@@ -96,6 +111,12 @@ public record FinetuneSettings(
         m.put("--max_grad_norm", Double.toString(t.maxGradNorm()));
         m.put("--num_train_epochs", t.maxSteps() > 0 ? "unused" : Double.toString(t.numTrainEpochs()));
         m.put("--max_steps", Long.toString(t.maxSteps()));
+        m.put("--lora_r", loraSpec == null ? "0" : Integer.toString(loraSpec.r()));
+        if (loraSpec != null) {
+            m.put("--lora_alpha", Double.toString(loraSpec.alpha()));
+            m.put("--lora_dropout", Double.toString(loraSpec.dropout()));
+            m.put("--lora_target_modules", String.join(",", loraSpec.targetModules()));
+        }
         return m;
     }
 
@@ -104,7 +125,7 @@ public record FinetuneSettings(
         Objective o = new Objective(objectiveKind, objective.ratioCap(), objective.goldDetach(), objective.eta(), objective.gamma(),
                 objective.minWeight());
         return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
-                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume);
+                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume, lora);
     }
 
     public static Builder builder(Path model, Path trainFile, Path outputDir) {
@@ -119,6 +140,7 @@ public record FinetuneSettings(
         private String textColumn = "text", costEmbedding = "frozen", resume;
         private boolean lineByLine, overwrite;
         private Objective objective = Objective.of("emo");
+        private Lora lora;
         private double learningRate = 5e-5, weightDecay, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, warmupRatio, maxGradNorm = 1.0,
                 epochs = 3;
         private long warmupSteps, maxSteps = -1, seed = 42, evalSteps, saveSteps, loggingSteps = 10;
@@ -158,13 +180,15 @@ public record FinetuneSettings(
         public Builder loggingSteps(long n) { loggingSteps = n; return this; }
         public Builder overwriteOutputDir(boolean on) { overwrite = on; return this; }
         public Builder resumeFromCheckpoint(String c) { resume = c; return this; }
+        /** LoRA instead of full fine-tuning (null: full). */
+        public Builder lora(Lora l) { lora = l; return this; }
 
         public FinetuneSettings build() {
             if (outputDir == null) throw new UserError("--output_dir: missing; name the run folder");
             TrainingArgs t = new TrainingArgs(learningRate, weightDecay, beta1, beta2, epsilon, warmupRatio, warmupSteps, trainBatch,
                     evalBatch, accumulation, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir);
             return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize,
-                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume);
+                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora);
         }
     }
 }

@@ -28,13 +28,24 @@ import java.util.function.Function;
  * @param shots         retrieved demonstrations per input (MMLU: always its 5 dev questions)
  * @param retriever     dense | tfidf
  * @param denseEmbedder builds the dense retriever's embedder from {@code embedderDir} (null: the default model)
+ * @param adapters      one PEFT adapter folder per model (null entries: none), or an empty list
  */
-public record IclJob(List<Path> models, List<String> tasks, int limit, int shots, String retriever, Path embedderDir, int batchSize,
+public record IclJob(List<Path> models, List<Path> adapters, List<String> tasks, int limit, int shots, String retriever, Path embedderDir, int batchSize,
                      long seed, Path dataDir, Path outputDir, Function<Path, TextEmbedder> denseEmbedder) {
     private static final Logger LOG = LogManager.getLogger(IclJob.class);
 
     public IclJob {
         models = List.copyOf(models);
+        if (!adapters.isEmpty() && adapters.size() != models.size()) {
+            throw UserError.of("--adapter", adapters.size() + " adapters for " + models.size() + " models",
+                    "give one per --model, 'none' where a model has none");
+        }
+        adapters = java.util.Collections.unmodifiableList(new ArrayList<>(adapters));
+        for (Path a : adapters) {
+            if (a != null && !dev.emo.registry.PeftAdapter.present(a)) {
+                throw UserError.of(a, "is not a PEFT adapter folder (adapter_config.json + adapter_model.safetensors)", "pass a LoRA run's best/");
+            }
+        }
         tasks = List.copyOf(tasks);
         tasks.forEach(Tasks::requireKnown);
         if (limit < 0) throw UserError.of("--limit", "is " + limit, "pass 0 (all items) or a positive count");
@@ -44,7 +55,7 @@ public record IclJob(List<Path> models, List<String> tasks, int limit, int shots
             throw UserError.of("--retriever", "unknown retriever '" + retriever + "'", "choose dense or tfidf");
         }
         for (Path m : models) dev.emo.registry.ModelFamilies.config(m); // a typo in the last folder should fail now, not after the first model's run
-        if (models.stream().map(m -> m.toAbsolutePath().normalize()).distinct().count() < models.size()) {
+        if (adapters.isEmpty() && models.stream().map(m -> m.toAbsolutePath().normalize()).distinct().count() < models.size()) {
             throw UserError.of("--model", "the same folder is given twice", "pass each model folder once");
         }
         EvaluationSettings.requireFolderOrNothing(outputDir);
@@ -59,9 +70,10 @@ public record IclJob(List<Path> models, List<String> tasks, int limit, int shots
         }
         Map<String, List<Tasks.Item>> items = items();
         Map<String, List<IclScorer.Result>> byModel = new LinkedHashMap<>();
-        for (Path dir : models) {
-            String label = label(dir);
-            IclScorer scorer = new IclScorer(Models.load(dir, true).model(), dev.emo.registry.ModelFamilies.tokenizer(dir), batchSize);
+        for (int m = 0; m < models.size(); m++) {
+            Path dir = models.get(m), adapter = adapters.isEmpty() ? null : adapters.get(m);
+            String label = label(dir) + (adapter == null ? "" : "+" + adapterLabel(adapter));
+            IclScorer scorer = new IclScorer(Models.loadWithAdapter(dir, adapter, true).model(), dev.emo.registry.ModelFamilies.tokenizer(dir), batchSize);
             List<IclScorer.Result> results = new ArrayList<>();
             for (String task : tasks) {
                 IclScorer.Result r = scorer.evaluate(task, items.get(task));
@@ -94,6 +106,12 @@ public record IclJob(List<Path> models, List<String> tasks, int limit, int shots
             if (embedder != null) embedder.close();
         }
         return out;
+    }
+
+    /** "RUN" for a run's best/ folder, else the folder's name. */
+    private static String adapterLabel(Path adapter) {
+        Path a = adapter.toAbsolutePath().normalize();
+        return a.getFileName().toString().equals("best") && a.getParent() != null ? a.getParent().getFileName().toString() : a.getFileName().toString();
     }
 
     /** The folder's name, or the path as given when two folders share a name. */

@@ -28,8 +28,13 @@ public record RunRecord(String command, Settings settings, ModelRef model, Map<S
     public static final String FILE = "run.json";
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Settings(String objective, String costEmbedding, int blockSize, boolean lineByLine, int maxTrainSamples,
-                           int maxEvalSamples, int validationSplitPercentage, TrainingArgs trainingArgs) {}
+                           int maxEvalSamples, int validationSplitPercentage, TrainingArgs trainingArgs, Lora lora) {}
+
+    /** LoRA as trained (null: full fine-tuning); target_modules as resolved for the family. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Lora(int r, double alpha, double dropout, List<String> targetModules, boolean merged) {}
 
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     public record ModelRef(String path, String format, String weightsSha256) {}

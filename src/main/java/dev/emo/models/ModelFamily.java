@@ -19,6 +19,11 @@ public interface ModelFamily {
     /** The SameDiff graph, built as the options say (KV cache for decoding, LoRA adapters). */
     CausalLM build(ModelConfig config, GraphOptions options);
 
+    /** Whether the family's Linear weights are stored [in, out] (GPT-2's Conv1D): PEFT's fan_in_fan_out. */
+    default boolean loraFanInFanOut() {
+        return false;
+    }
+
     /** PEFT's default LoRA target_modules for this family. */
     java.util.List<String> defaultLoraTargets();
 

@@ -21,6 +21,12 @@ public final class ModelFolderWriter {
     private ModelFolderWriter() {}
 
     public static Path write(CausalLM model, OnnxWeights source, Path inputDir, Path outDir) {
+        return write(model, model.weights(), source, inputDir, outDir);
+    }
+
+    /** With {@code weights} in place of the model's own (LoRA: the merged weights). */
+    public static Path write(CausalLM model, java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights, OnnxWeights source,
+                             Path inputDir, Path outDir) {
         try {
             Files.createDirectories(outDir);
             for (String name : SIDE_FILES) {
@@ -35,7 +41,7 @@ public final class ModelFolderWriter {
             throw UserError.of(outDir, "cannot be written (" + e.getMessage() + ")", "check free disk space and permissions");
         }
         Path target = outDir.resolve(source.file().getFileName().toString());
-        OnnxExport.write(source, model.weights(), model.lmHead().name(), target);
+        OnnxExport.write(source, weights, model.lmHead().name(), target);
         return target;
     }
 }

@@ -15,6 +15,9 @@ public interface ModelSource {
     /** "onnx" or "safetensors". */
     String format();
 
-    /** A deployable folder: the model's current weights in this format, plus config.json and the tokenizer files of {@code inputDir}. */
-    void writeFolder(CausalLM model, Path inputDir, Path outDir);
+    /**
+     * A deployable folder: {@code weights} (by parameter name: the model's own, or with LoRA the
+     * merged ones) in this format, plus config.json and the tokenizer files of {@code inputDir}.
+     */
+    void writeFolder(CausalLM model, java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights, Path inputDir, Path outDir);
 }

@@ -54,6 +54,16 @@ public final class Models {
 
     /** With LoRA options, the adapters start as PEFT initialises them only once {@code initLora} is called (A, B zero here). */
     public static Loaded load(Path modelDir, GraphOptions options) {
+        if (options.lora() == null && !hasOnnx(modelDir) && !SafetensorsCheckpoint.present(modelDir) && PeftAdapter.present(modelDir)) {
+            // a LoRA run's best/ written with --merge_lora false: the adapters, for the base they name
+            PeftAdapter.Adapter adapter = PeftAdapter.read(modelDir);
+            Path base = Path.of(adapter.baseModel());
+            if (adapter.baseModel().isBlank() || !java.nio.file.Files.isDirectory(base)) {
+                throw UserError.of(modelDir.resolve(PeftAdapter.CONFIG), "holds adapters only, and its base_model_name_or_path '"
+                        + adapter.baseModel() + "' is not a folder here", "pass the base model with --model and this folder with --adapter");
+            }
+            return loadWithAdapter(base, modelDir, options.kvCache());
+        }
         ModelConfig config = ModelFamilies.config(modelDir);
         Map<String, INDArray> weights = new LinkedHashMap<>();
         ModelSource source;
@@ -69,6 +79,24 @@ public final class Models {
         CausalLM model = build(config, options);
         model.loadWeights(weights, source.file());
         return new Loaded(model, source);
+    }
+
+    /**
+     * A base model with a PEFT adapter, for inference: the adapters merged into the base weights of a
+     * plain (or KV-cache) graph, so sampling costs what the base model costs.
+     */
+    public static Loaded loadWithAdapter(Path modelDir, Path adapterDir, boolean kvCache) {
+        if (adapterDir == null) return load(modelDir, kvCache);
+        PeftAdapter.Adapter adapter = PeftAdapter.read(adapterDir);
+        Loaded lora = load(modelDir, new GraphOptions(false, adapter.spec()));
+        if (lora.model().loraParams().isEmpty()) {
+            throw UserError.of(adapterDir.resolve(PeftAdapter.CONFIG), "target_modules " + adapter.spec().targetModules()
+                    + " match no layer of this " + lora.model().config().modelType() + " model", "use the adapter trained on this base model");
+        }
+        PeftAdapter.load(lora.model(), adapter, adapterDir);
+        CausalLM merged = build(lora.model().config(), kvCache);
+        merged.loadWeights(lora.model().mergedWeights(), lora.source().file());
+        return new Loaded(merged, lora.source());
     }
 
     private static boolean hasOnnx(Path dir) {

@@ -19,7 +19,7 @@ public record OnnxSource(OnnxWeights onnx) implements ModelSource {
     }
 
     @Override
-    public void writeFolder(CausalLM model, Path inputDir, Path outDir) {
-        ModelFolderWriter.write(model, onnx, inputDir, outDir);
+    public void writeFolder(CausalLM model, java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights, Path inputDir, Path outDir) {
+        ModelFolderWriter.write(model, weights, onnx, inputDir, outDir);
     }
 }

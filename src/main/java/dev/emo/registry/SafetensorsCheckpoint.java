@@ -103,7 +103,7 @@ public final class SafetensorsCheckpoint implements ModelSource {
     }
 
     @Override
-    public void writeFolder(CausalLM model, Path inputDir, Path outDir) {
+    public void writeFolder(CausalLM model, Map<String, INDArray> weights, Path inputDir, Path outDir) {
         try {
             Files.createDirectories(outDir);
             for (String name : ModelFolderWriter.SIDE_FILES) {
@@ -111,7 +111,7 @@ public final class SafetensorsCheckpoint implements ModelSource {
                 if (Files.isRegularFile(from)) Files.copy(from, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
             }
             Map<String, INDArray> out = new LinkedHashMap<>();
-            model.weights().forEach((name, w) -> out.put(keyOf.getOrDefault(name, name), w));
+            weights.forEach((name, w) -> out.put(keyOf.getOrDefault(name, name), w));
             SafeTensors.write(outDir.resolve(SINGLE), out, Map.of("format", "pt"));
         } catch (IOException e) {
             throw UserError.of(outDir, "cannot be written (" + e.getMessage() + ")", "check free disk space and permissions");

@@ -57,6 +57,7 @@ public final class FineTuner {
     private LongConsumer progress = s -> { };
     private boolean adaptiveCost;
     private Map<String, String> runSettings = Map.of();
+    private boolean mergeLora = true;
 
     public FineTuner(Models.Loaded loaded, Path modelDir, TrainingArgs args, Objective objective, INDArray costEmbed, RunFolder run) {
         this.model = loaded.model();
@@ -141,6 +142,7 @@ public final class FineTuner {
                 for (int a = 0; a < accum; a++, position++) {
                     int[] rows = rows(order, position, args.perDeviceTrainBatchSize());
                     INDArray[] batch = batch(trainData, rows);
+                    trainer.seedDropout(args.seed() * 1_000_003L + step * 1_009L + a);   // LoRA dropout: the same masks on resume
                     GraphTrainer.Step s = trainer.step(batch[0], batch[1], targets(batch[0], batch[1]), loss, costEmbed);
                     lossMean += s.loss().loss() / accum;
                     mleMean += s.loss().meanMle() / accum;
@@ -161,7 +163,7 @@ public final class FineTuner {
                 if (accum > 1) for (INDArray g : sum.values()) g.divi(accum);
                 double norm = clip(sum, args.maxGradNorm());
                 double lr = schedule.at(step);
-                optimizer.step(model.weights(), sum, lr);
+                optimizer.step(model.trainableWeights(), sum, lr);
                 trainer.recycle(sum);
                 step++;
                 stepLosses.add(lossMean);
@@ -261,15 +263,47 @@ public final class FineTuner {
 
     // ---------------------------------------------------------------- checkpoints
 
+    /**
+     * best/: the model in the input's format (with LoRA: the adapters merged in, unless
+     * {@link #mergeLora} is off), and with LoRA also the adapters in PEFT's files.
+     */
     private void exportBest() {
-        run.stage("best", staged -> source.writeFolder(model, modelDir, staged));
+        run.stage("best", staged -> {
+            if (model.lora() == null || mergeLora) source.writeFolder(model, model.mergedWeights(), modelDir, staged);
+            else copySideFiles(staged);          // config and tokenizer beside the adapters: the folder still loads (with its base)
+            if (model.lora() != null) writeAdapters(staged);
+        });
+    }
+
+    private void copySideFiles(Path dir) {
+        try {
+            for (String name : dev.emo.onnx.ModelFolderWriter.SIDE_FILES) {
+                if (Files.isRegularFile(modelDir.resolve(name))) Files.copy(modelDir.resolve(name), dir.resolve(name));
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    private void writeAdapters(Path dir) {
+        try {
+            dev.emo.registry.PeftAdapter.write(model, modelDir.toAbsolutePath().toString(), dir);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** With LoRA: whether best/ also holds the merged model in the input's format (PEFT's merge_and_unload). */
+    public void mergeLora(boolean on) {
+        this.mergeLora = on;
     }
 
     private void checkpoint() {
         CheckpointState state = new CheckpointState(run.dir().resolve("checkpoint-" + step), step, epoch, position,
                 optimizer.stepCount(), Double.isFinite(bestEvalLoss) ? bestEvalLoss : null, bestStep, stepLosses, runSettings);
         run.stage("checkpoint-" + step, staged -> {
-            source.writeFolder(model, modelDir, staged);
+            if (model.lora() == null) source.writeFolder(model, model.weights(), modelDir, staged);
+            else writeAdapters(staged);          // the base is the input model, unchanged
             Map<String, INDArray> moments = new LinkedHashMap<>();
             optimizer.firstMoments().forEach((k, v) -> moments.put("m/" + k, v));
             optimizer.secondMoments().forEach((k, v) -> moments.put("v/" + k, v));
@@ -314,19 +348,23 @@ public final class FineTuner {
     public void resume(Path checkpoint) {
         CheckpointState s = CheckpointState.read(checkpoint);
         s.requireSameRun(runSettings);
-        Map<String, INDArray> weights = Models.load(checkpoint).model().weights();
-        for (var e : model.params().entrySet()) {
-            INDArray w = weights.get(e.getKey());
-            if (w == null || !java.util.Arrays.equals(w.shape(), e.getValue().getArr().shape())) {
-                throw UserError.of(checkpoint, "its weights do not fit this model (" + e.getKey() + ")",
-                        "resume from a checkpoint of this model");
+        if (model.lora() != null) {
+            dev.emo.registry.PeftAdapter.load(model, dev.emo.registry.PeftAdapter.read(checkpoint), checkpoint);
+        } else {
+            Map<String, INDArray> weights = Models.load(checkpoint).model().weights();
+            for (var e : model.params().entrySet()) {
+                INDArray w = weights.get(e.getKey());
+                if (w == null || !java.util.Arrays.equals(w.shape(), e.getValue().getArr().shape())) {
+                    throw UserError.of(checkpoint, "its weights do not fit this model (" + e.getKey() + ")",
+                            "resume from a checkpoint of this model");
+                }
+                e.getValue().getArr().assign(w);
             }
-            e.getValue().getArr().assign(w);
         }
         Map<String, INDArray> moments = TensorFile.read(checkpoint.resolve("optimizer.bin"));
         Map<String, INDArray> m = new LinkedHashMap<>(), v = new LinkedHashMap<>();
         moments.forEach((k, a) -> (k.startsWith("m/") ? m : v).put(k.substring(2), a));
-        if (!m.keySet().equals(model.weights().keySet()) || !v.keySet().equals(model.weights().keySet())) {
+        if (!m.keySet().equals(model.trainableWeights().keySet()) || !v.keySet().equals(model.trainableWeights().keySet())) {
             throw UserError.of(checkpoint.resolve("optimizer.bin"), "its moments do not match the model's weights",
                     "resume from another checkpoint-N folder");
         }

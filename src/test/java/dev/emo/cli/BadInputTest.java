@@ -114,6 +114,21 @@ class BadInputTest {
     }
 
     @Test
+    void loraSettingsOutOfRangeOrNamingNoLayer() throws IOException {
+        String model = Fixtures.model("stories260k").toString();
+        Path train = Files.writeString(tmp.resolve("t.txt"), "Once upon a time there was a cat.\n".repeat(20));
+        String out = tmp.resolve("out").toString();
+        assertTrue(refused("finetune", "--model", model, "--train_file", train.toString(), "--output_dir", out, "--lora_r", "-1").contains("--lora_r -1"));
+        assertTrue(refused("finetune", "--model", model, "--train_file", train.toString(), "--output_dir", out, "--lora_r", "8",
+                "--lora_dropout", "1").contains("--lora_dropout 1"));
+        String m = refused("finetune", "--model", model, "--train_file", train.toString(), "--output_dir", out, "--lora_r", "8",
+                "--lora_target_modules", "q_proj,c_attn");
+        assertTrue(m.contains("--lora_target_modules c_attn") && m.contains("q_proj"), m);
+        m = refused("generate", "--model", model, "--adapter", tmp.toString());
+        assertTrue(m.contains("not a PEFT adapter folder"), m);
+    }
+
+    @Test
     void benchZeroSizes() throws IOException {
         assertTrue(refused("bench", "--batch", "0").contains("--batch 0"));
         assertTrue(refused("bench", "--what", "train", "--micro_batch", "3").contains("--micro_batch 3"));

@@ -48,6 +48,11 @@ public final class Gpt2Family implements ModelFamily {
     }
 
     @Override
+    public boolean loraFanInFanOut() {
+        return true;
+    }
+
+    @Override
     public java.util.List<String> defaultLoraTargets() {
         return java.util.List.of("c_attn");   // PEFT's TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING
     }
