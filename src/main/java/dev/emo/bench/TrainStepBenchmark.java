@@ -29,8 +29,15 @@ public final class TrainStepBenchmark {
      * @param microBatch sequences per forward/backward pass; batch/microBatch passes are accumulated
      */
     public static Result run(String arch, Objective objective, int batch, int microBatch, int length, int steps, long seed) {
+        return run(arch, objective, batch, microBatch, length, steps, seed, 0);
+    }
+
+    /** @param loraR LoRA rank on the family's default targets (α = 2r), or 0 for full fine-tuning */
+    public static Result run(String arch, Objective objective, int batch, int microBatch, int length, int steps, long seed, int loraR) {
         if (batch % microBatch != 0) throw new IllegalArgumentException("batch " + batch + " is not a multiple of micro-batch " + microBatch);
-        CausalLM model = Architectures.randomModel(arch, seed);
+        dev.emo.models.LoraSpec lora = loraR == 0 ? null : new dev.emo.models.LoraSpec(loraR, 2.0 * loraR, 0,
+                dev.emo.registry.ModelFamilies.of(Architectures.config(arch)).defaultLoraTargets());
+        CausalLM model = Architectures.randomModel(arch, seed, new dev.emo.models.GraphOptions(false, lora));
         GraphTrainer trainer = new GraphTrainer(model);
         INDArray cost = CostEmbedding.normalizedCopy(model.lmHead().getArr());
         FusedLmLoss loss = new FusedLmLoss(objective);
@@ -60,7 +67,7 @@ public final class TrainStepBenchmark {
                 }
             }
             for (INDArray g : sum.values()) g.divi(passes); // equal-sized micro-batches: mean of means
-            opt.step(model.weights(), sum, 1e-4);
+            opt.step(model.trainableWeights(), sum, 1e-4);
             trainer.recycle(sum);
             s[i] = (System.nanoTime() - t0) / 1e9;
             rss[i] = peak.stop();

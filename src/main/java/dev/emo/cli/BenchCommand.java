@@ -25,6 +25,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "train: sequences per forward/backward pass, accumulated to --batch (0 = --batch)")
     int microBatch;
 
+    @Option(names = "--lora_r", defaultValue = "0", description = "train: LoRA adapters of this rank on the family's default targets, α = 2r (0 = full fine-tuning)")
+    int loraR;
+
     @Option(names = "--steps", defaultValue = "6", description = "train: steps per objective (default: ${DEFAULT-VALUE})")
     int steps;
 
@@ -63,6 +66,7 @@ final class BenchCommand implements Callable<Integer> {
         for (int i = 0; i < flags.length; i++) {
             if (values[i] < 1) throw new dev.emo.UserError(flags[i] + " " + values[i] + ": must be at least 1");
         }
+        if (loraR < 0) throw new dev.emo.UserError("--lora_r " + loraR + ": must be 0 (full fine-tuning) or a rank ≥ 1");
         if (microBatch < 0 || (microBatch > 0 && batch % microBatch != 0)) {
             throw new dev.emo.UserError("--micro_batch " + microBatch + ": must be 0 (none) or divide --batch " + batch);
         }
@@ -114,7 +118,7 @@ final class BenchCommand implements Callable<Integer> {
     private int train() {
         java.util.List<TrainStepBenchmark.Result> results = new java.util.ArrayList<>();
         for (String o : objectives) {
-            results.add(TrainStepBenchmark.run(arch, Objective.of(o), batch, microBatch > 0 ? microBatch : batch, length, steps, 1));
+            results.add(TrainStepBenchmark.run(arch, Objective.of(o), batch, microBatch > 0 ? microBatch : batch, length, steps, 1, loraR));
             System.gc();   // the previous objective's model, moments and loss buffers, before the next one is measured
         }
         System.out.printf("%ntraining step, %s, batch %dx%d (micro-batch %d), %d cores (median of steps 2..%d)%n", arch, batch,

@@ -159,7 +159,9 @@ public final class GraphExecutor implements AutoCloseable {
                         }
                     }
                 } else {
-                    results = calls.computeIfAbsent(op.getName(), n -> new OpCall(sd, op)).run(args, pool);
+                    boolean[] needed = new boolean[outs.size()];
+                    for (int i = 0; i < needed.length; i++) needed[i] = keep.contains(outs.get(i)) || plan.reads.containsKey(outs.get(i));
+                    results = calls.computeIfAbsent(op.getName(), n -> new OpCall(sd, op)).run(args, needed, pool);
                 }
                 if (OpProfile.ENABLED) OpProfile.add(op.getOp().opName(), System.nanoTime() - t0);
                 for (int i = 0; i < outs.size(); i++) {

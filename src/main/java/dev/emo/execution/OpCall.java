@@ -56,6 +56,16 @@ final class OpCall {
 
     /** Runs the op on {@code args} (in argument order); outputs are taken from {@code pool}. */
     INDArray[] run(INDArray[] args, ArrayPool pool) {
+        boolean[] all = new boolean[outTypes.length];
+        Arrays.fill(all, true);
+        return run(args, all, pool);
+    }
+
+    /**
+     * As {@link #run(INDArray[], ArrayPool)}; {@code needed[i]} false says nothing reads output i, so
+     * where the op runs on the host it may be skipped (null): a frozen weight's half of matmul_bp.
+     */
+    INDArray[] run(INDArray[] args, boolean[] needed, ArrayPool pool) {
         DifferentialFunction f = op.getOp();
         if (f instanceof CustomOp c) {
             DynamicCustomOp d = (DynamicCustomOp) c;
@@ -69,7 +79,7 @@ final class OpCall {
                 }
                 return new INDArray[]{out};
             }
-            if (hostMatmulBp && HostBlas.acceptsBackward(args, d.iArgs())) return hostMatmulBackward(args, d.iArgs(), pool);
+            if (hostMatmulBp && HostBlas.acceptsBackward(args, d.iArgs())) return hostMatmulBackward(args, d.iArgs(), needed, pool);
             context.setArgs(args, d.iArgs(), d.dArgs(), d.tArgs(), d.bArgs());
             List<LongShapeDescriptor> shapes = shapes(args, () -> c.calculateOutputShape(context));
             for (int i = 0; i < shapes.size(); i++) context.setOutputArray(i, pool.acquire(shapes.get(i)));
@@ -97,17 +107,23 @@ final class OpCall {
 
     /**
      * matmul_bp(x, y, g) of z = op(x)·op(y): dx and dy as two products each, e.g. for z = x·y
-     * dx = g·yᵀ and dy = xᵀ·g (the transposes swap roles as in the cases below).
+     * dx = g·yᵀ and dy = xᵀ·g (the transposes swap roles as in the cases below). An output nothing
+     * reads is not computed: with LoRA, the frozen weight's gradient (for the head: an [N, V]ᵀ·[N, d] product).
      */
-    private INDArray[] hostMatmulBackward(INDArray[] args, long[] iArgs, ArrayPool pool) {
+    private INDArray[] hostMatmulBackward(INDArray[] args, long[] iArgs, boolean[] needed, ArrayPool pool) {
         INDArray x = args[0], y = args[1], g = args[2];
         boolean tx = iArgs.length > 0 && iArgs[0] != 0, ty = iArgs.length > 1 && iArgs[1] != 0;
-        INDArray dx = pool.acquire(LongShapeDescriptor.fromShape(x.shape(), outTypes[0]));
-        INDArray dy = pool.acquire(LongShapeDescriptor.fromShape(y.shape(), outTypes[1]));
-        if (!tx) HostBlas.matmul(g, false, y, !ty, dx);       // dx = g·op(y)ᵀ
-        else HostBlas.matmul(y, ty, g, true, dx);             // x stored transposed: dx = op(y)·gᵀ
-        if (!ty) HostBlas.matmul(x, !tx, g, false, dy);       // dy = op(x)ᵀ·g
-        else HostBlas.matmul(g, true, x, tx, dy);             // y stored transposed: dy = gᵀ·op(x)
+        INDArray dx = null, dy = null;
+        if (needed[0]) {
+            dx = pool.acquire(LongShapeDescriptor.fromShape(x.shape(), outTypes[0]));
+            if (!tx) HostBlas.matmul(g, false, y, !ty, dx);       // dx = g·op(y)ᵀ
+            else HostBlas.matmul(y, ty, g, true, dx);             // x stored transposed: dx = op(y)·gᵀ
+        }
+        if (needed[1]) {
+            dy = pool.acquire(LongShapeDescriptor.fromShape(y.shape(), outTypes[1]));
+            if (!ty) HostBlas.matmul(x, !tx, g, false, dy);       // dy = op(x)ᵀ·g
+            else HostBlas.matmul(g, true, x, tx, dy);             // y stored transposed: dy = gᵀ·op(x)
+        }
         return new INDArray[]{dx, dy};
     }
 

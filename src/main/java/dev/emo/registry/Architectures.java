@@ -28,9 +28,14 @@ public final class Architectures {
 
     /** The graph with N(0, 0.02) weights and unit norm gains, as HF initialises these models. */
     public static CausalLM randomModel(String name, long seed) {
+        return randomModel(name, seed, dev.emo.models.GraphOptions.PLAIN);
+    }
+
+    /** With LoRA options: random adapters too (A as PEFT initialises it, B small and non-zero, so the adapters count). */
+    public static CausalLM randomModel(String name, long seed, dev.emo.models.GraphOptions options) {
         ModelConfig config = config(name);
         var family = ModelFamilies.of(config);
-        CausalLM model = Models.build(config);
+        CausalLM model = Models.build(config, options);
         Nd4j.getRandom().setSeed(seed);
         for (var e : model.params().entrySet()) {
             SDVariable v = e.getValue();
@@ -39,6 +44,12 @@ public final class Architectures {
             if (gain) v.setArray(Nd4j.ones(DataType.FLOAT, shape));
             else if (shape.length == 1) v.setArray(Nd4j.zeros(DataType.FLOAT, shape));
             else v.setArray(Nd4j.randn(DataType.FLOAT, shape).muli(0.02));
+        }
+        if (model.lora() != null) {
+            model.initLora(new java.util.Random(seed));
+            model.loraParams().forEach((k, v) -> {
+                if (k.endsWith(".lora_B.weight")) v.setArray(Nd4j.randn(DataType.FLOAT, v.getArr().shape()).muli(0.02));
+            });
         }
         return model;
     }
