@@ -55,11 +55,19 @@ public final class Generator {
 
     /** Continuations of every prompt, in order. A prompt must hold at least one token. */
     public List<Output> generate(List<int[]> prompts, Options o) {
+        return generate(prompts, o, 0);
+    }
+
+    /**
+     * As {@link #generate(List, Options)}, with prompt i drawing from row {@code firstRow + i}'s
+     * stream: a long job done in pieces (sample's resumable files) draws what one call would.
+     */
+    public List<Output> generate(List<int[]> prompts, Options o, long firstRow) {
         List<Output> out = new ArrayList<>(prompts.size());
         for (int start = 0; start < prompts.size(); start += o.batchSize()) {
             int end = Math.min(prompts.size(), start + o.batchSize());
             Random[] rngs = new Random[end - start];
-            for (int i = start; i < end; i++) rngs[i - start] = rowRandom(o.seed(), i);
+            for (int i = start; i < end; i++) rngs[i - start] = rowRandom(o.seed(), firstRow + i);
             out.addAll(generateBatch(prompts.subList(start, end), rngs, o));
         }
         return out;

@@ -287,7 +287,7 @@ public final class FineTuner {
 
     private void writeAdapters(Path dir) {
         try {
-            dev.emo.registry.PeftAdapter.write(model, modelDir.toAbsolutePath().toString(), dir);
+            dev.emo.registry.PeftAdapter.write(model, modelDir.toAbsolutePath().normalize().toString(), dir);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
