@@ -51,22 +51,30 @@ final class CompareCommand implements Callable<Integer> {
 
     /** The options compare does not know, read as finetune's flags (a misspelt one fails here, before any training). */
     private FinetuneSettings finetuneSettings() {
+        return finetuneSettings("compare", finetuneArgs);
+    }
+
+    static FinetuneSettings finetuneSettings(String command, List<String> args) {
         FinetuneCommand finetune = new FinetuneCommand();
         try {
-            new CommandLine(finetune).parseArgs(finetuneArgs.toArray(String[]::new));
+            new CommandLine(finetune).parseArgs(args.toArray(String[]::new));
         } catch (CommandLine.ParameterException e) {
-            throw UserError.of("compare", e.getMessage().lines().findFirst().orElse("bad finetune options"),
+            throw UserError.of(command, e.getMessage().lines().findFirst().orElse("bad finetune options"),
                     "pass compare's options or finetune's (./run.sh finetune --help)");
         }
         return finetune.settings();
     }
 
-    private static void print(List<String[]> rows) {
+    /** The table; cross-entropies and p-values vs MLE (Welch) appear where the runs have them. */
+    static void print(List<String[]> rows) {
         int w = Math.max(9, rows.stream().mapToInt(r -> r[0].length()).max().orElse(0));   // objectives carry their parameters
-        String line = "%-" + w + "s %4s %17s %17s %17s %17s %17s %17s%n";
-        System.out.printf("%n" + line, "objective", "runs", "MAUVE", "ROUGE-1", "ROUGE-2", "ROUGE-L", "test ppl", "oracle ppl");
+        boolean ce = rows.stream().anyMatch(r -> !r[14].isEmpty()), p = rows.stream().anyMatch(r -> !r[18].isEmpty());
+        String line = "%-" + w + "s %4s %17s %17s %17s %17s %17s %19s" + (ce ? " %17s %17s" : "%s%s") + (p ? " %10s %10s" : "%s%s") + "%n";
+        System.out.printf("%n" + line, "objective", "runs", "MAUVE", "ROUGE-1", "ROUGE-2", "ROUGE-L", "test ppl", "oracle ppl",
+                ce ? "forward CE" : "", ce ? "reverse CE" : "", p ? "p MAUVE" : "", p ? "p oracle" : "");
         for (String[] r : rows) {
-            System.out.printf(line, r[0], r[1], pm(r[2], r[3]), pm(r[4], r[5]), pm(r[6], r[7]), pm(r[8], r[9]), pm(r[10], r[11]), pm(r[12], r[13]));
+            System.out.printf(line, r[0], r[1], pm(r[2], r[3]), pm(r[4], r[5]), pm(r[6], r[7]), pm(r[8], r[9]), pm(r[10], r[11]), pm(r[12], r[13]),
+                    ce ? pm(r[14], r[15]) : "", ce ? pm(r[16], r[17]) : "", p ? (r[18].isEmpty() ? "-" : r[18]) : "", p ? (r[19].isEmpty() ? "-" : r[19]) : "");
         }
     }
 

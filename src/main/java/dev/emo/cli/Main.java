@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ./run.sh}: one subcommand per task. */
 @Command(name = "run.sh", mixinStandardHelpOptions = true, version = "emo-dl4j 0.1.0",
         description = "EMO (Earth Mover Distance Optimization) calibration of causal LMs on DL4J/SameDiff.",
-        subcommands = {FinetuneCommand.class, SampleCommand.class, EvaluateCommand.class, CompareCommand.class, IclCommand.class, DownloadCommand.class,
+        subcommands = {FinetuneCommand.class, SampleCommand.class, EvaluateCommand.class, CompareCommand.class, OracleCommand.class, IclCommand.class, DownloadCommand.class,
                 VerifyCommand.class, GenerateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override

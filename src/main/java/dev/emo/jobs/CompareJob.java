@@ -5,6 +5,7 @@ import dev.emo.embedding.TextEmbedder;
 import dev.emo.evaluation.Charts;
 import dev.emo.evaluation.EvaluationReport;
 import dev.emo.evaluation.Featurizers;
+import dev.emo.evaluation.WelchTest;
 import dev.emo.evaluation.OpenEndedEvaluation.Summary;
 import dev.emo.objectives.Objective;
 import dev.emo.training.CheckpointState;
@@ -36,7 +37,8 @@ import java.util.Map;
 public record CompareJob(FinetuneSettings finetune, List<String> objectives, List<Long> seeds, List<Path> runs,
                          EvaluationSettings evaluation, Path outputDir) {
     public static final String[] HEADER = {"objective", "runs", "mauve", "mauve_sd", "rouge1", "rouge1_sd", "rouge2", "rouge2_sd",
-            "rougeL", "rougeL_sd", "test_ppl", "test_ppl_sd", "oracle_ppl", "oracle_ppl_sd"};
+            "rougeL", "rougeL_sd", "test_ppl", "test_ppl_sd", "oracle_ppl", "oracle_ppl_sd", "forward_ce", "forward_ce_sd",
+            "reverse_ce", "reverse_ce_sd", "mauve_p_vs_mle", "oracle_ppl_p_vs_mle"};
 
     public CompareJob {
         if (runs == null) {
@@ -51,6 +53,8 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
         }
         EvaluationSettings.requireFolderOrNothing(outputDir);
         evaluation.checkPaths(null);
+        // the test split must give examples under the protocol now, not after every run has trained
+        dev.emo.evaluation.OpenEndedProtocol.named(evaluation.protocol()).examples(evaluation.data(), evaluation.limit());
     }
 
     /** The table (one row per objective, {@link #HEADER}'s columns) and where it was written. */
@@ -121,9 +125,15 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
         }
     }
 
-    /** Per objective: mean ± sd over every round of every seed (MAUVE, ROUGE, oracle ppl) and over seeds (ppl). */
-    private static List<String[]> table(Map<String, List<EvaluationReport>> byObjective) {
+    /**
+     * Per objective: mean ± sd over every round of every seed (MAUVE, ROUGE, oracle ppl) and over
+     * seeds (ppl, forward/reverse cross-entropy); for MAUVE and oracle ppl, Welch's t-test p-value
+     * against MLE's values (the paper marks p &lt; 0.001), where MLE is among the objectives.
+     */
+    static List<String[]> table(Map<String, List<EvaluationReport>> byObjective) {
         List<String[]> rows = new ArrayList<>();
+        List<EvaluationReport> mle = byObjective.entrySet().stream().filter(e -> e.getKey().equals("mle")).map(Map.Entry::getValue)
+                .findFirst().orElse(null);
         for (var e : byObjective.entrySet()) {
             List<EvaluationReport.RoundScores> rounds = e.getValue().stream().flatMap(r -> r.rounds().stream()).toList();
             Summary mauve = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::mauve).toArray());
@@ -132,10 +142,26 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
             Summary rl = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::rougeL).toArray());
             Summary oracle = Summary.of(rounds.stream().mapToDouble(EvaluationReport.RoundScores::oraclePerplexity).toArray());
             Summary ppl = Summary.of(e.getValue().stream().mapToDouble(r -> r.perplexity() == null ? Double.NaN : r.perplexity().perplexity()).toArray());
+            Summary fwd = Summary.of(e.getValue().stream().mapToDouble(r -> r.distribution() == null ? Double.NaN : r.distribution().forwardCe()).toArray());
+            Summary rev = Summary.of(e.getValue().stream().mapToDouble(r -> r.distribution() == null ? Double.NaN : r.distribution().reverseCe()).toArray());
+            boolean versus = mle != null && !e.getKey().equals("mle");
+            String pMauve = versus ? fp(WelchTest.pValue(scores(e.getValue(), EvaluationReport.RoundScores::mauve), scores(mle, EvaluationReport.RoundScores::mauve))) : "";
+            String pOracle = versus ? fp(WelchTest.pValue(scores(e.getValue(), EvaluationReport.RoundScores::oraclePerplexity),
+                    scores(mle, EvaluationReport.RoundScores::oraclePerplexity))) : "";
             rows.add(new String[]{e.getKey(), Integer.toString(e.getValue().size()), f(mauve.mean()), f(mauve.sd()), f(r1.mean()), f(r1.sd()),
-                    f(r2.mean()), f(r2.sd()), f(rl.mean()), f(rl.sd()), f(ppl.mean()), f(ppl.sd()), f(oracle.mean()), f(oracle.sd())});
+                    f(r2.mean()), f(r2.sd()), f(rl.mean()), f(rl.sd()), f(ppl.mean()), f(ppl.sd()), f(oracle.mean()), f(oracle.sd()),
+                    f(fwd.mean()), f(fwd.sd()), f(rev.mean()), f(rev.sd()), pMauve, pOracle});
         }
         return rows;
+    }
+
+    private static double[] scores(List<EvaluationReport> reports, java.util.function.ToDoubleFunction<EvaluationReport.RoundScores> score) {
+        return reports.stream().flatMap(r -> r.rounds().stream()).mapToDouble(score).filter(Double::isFinite).toArray();
+    }
+
+    /** A p-value: three significant digits, so 3.2e-07 does not print as 0.0000. */
+    private static String fp(double p) {
+        return Double.isNaN(p) ? "" : String.format(java.util.Locale.ROOT, "%.3g", p);
     }
 
     private static String f(double x) {
@@ -176,6 +202,16 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
         Charts.lines(outputDir.resolve("training_eval_ppl.png"), "Validation perplexity during fine-tuning", "step", "perplexity", curves, true);
         Charts.lines(outputDir.resolve("training_mle.png"), "Training cross-entropy (MLE part of the objective)", "step", "nats/token", losses, false);
         Charts.bars(outputDir.resolve("mauve.png"), "MAUVE by objective (mean ± sd over seeds × rounds)", "MAUVE", mauve);
+        List<Charts.Series> tradeOff = new ArrayList<>();   // each run: (MAUVE, PPL_oracle), where an oracle model was given
+        for (var e : byObjective.entrySet()) {
+            double[] x = e.getValue().stream().mapToDouble(r -> r.rounds().stream().mapToDouble(EvaluationReport.RoundScores::mauve).average().orElse(Double.NaN)).toArray();
+            double[] y = e.getValue().stream().mapToDouble(r -> r.rounds().stream().mapToDouble(EvaluationReport.RoundScores::oraclePerplexity).average().orElse(Double.NaN)).toArray();
+            if (java.util.Arrays.stream(y).allMatch(Double::isFinite)) tradeOff.add(new Charts.Series(e.getKey(), x, y));
+        }
+        if (!tradeOff.isEmpty()) {
+            Charts.lines(outputDir.resolve("oracle_ppl_vs_mauve.png"), "Oracle perplexity of the samples against MAUVE (one point per run)",
+                    "MAUVE", "PPL_oracle", tradeOff, true);
+        }
         Charts.lines(outputDir.resolve("divergence_curves.png"), "MAUVE divergence curves (first run, round 1)",
                 "exp(-c·KL(Q|R))", "exp(-c·KL(P|R))", divergence, true);
     }

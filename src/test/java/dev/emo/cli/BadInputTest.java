@@ -129,6 +129,13 @@ class BadInputTest {
     }
 
     @Test
+    void oracleAndStudentWithDifferentVocabulariesBeforeAnySampling() throws IOException {
+        String m = refused("oracle", "--oracle_model", Fixtures.model("stories260k").toString(), "--model", Fixtures.model("tiny-gpt2").toString(),
+                "--output_dir", tmp.resolve("oracle").toString(), "--max_steps", "1");
+        assertTrue(m.contains("tiny-gpt2") && m.contains("vocabulary") && m.contains("oracle's"), m);
+    }
+
+    @Test
     void benchZeroSizes() throws IOException {
         assertTrue(refused("bench", "--batch", "0").contains("--batch 0"));
         assertTrue(refused("bench", "--what", "train", "--micro_batch", "3").contains("--micro_batch 3"));

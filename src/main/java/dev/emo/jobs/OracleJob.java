@@ -1,0 +1,64 @@
+package dev.emo.jobs;
+
+import dev.emo.UserError;
+import dev.emo.generation.Sampling;
+import dev.emo.models.ModelConfig;
+import dev.emo.registry.ModelFamilies;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The paper's oracle experiment (Table 2): corpora sampled from an oracle model P (train,
+ * validation, test), a student Q fine-tuned on them with each objective × seed (a {@link CompareJob}),
+ * and each tuned model scored against P: PPL_oracle of its generations, MAUVE and ROUGE against P's
+ * own continuations of the test prefixes, forward and reverse cross-entropy between P and Q on the
+ * validation corpus. Every step is resumable: the corpora complete themselves, finished runs and
+ * evaluations are reused.
+ *
+ * @param student       fine-tuning settings for Q; its train and validation files are replaced by the sampled corpora
+ * @param evaluation    evaluation settings; data, oracle, reference and perplexity file are set here
+ * @param corpusSamples train, validation and test documents sampled from P
+ */
+public record OracleJob(Path oracle, FinetuneSettings student, List<String> objectives, List<Long> seeds, EvaluationSettings evaluation,
+                        int[] corpusSamples, int sampleTokens, int sampleBatchSize, long sampleSeed, Path outputDir) {
+    public OracleJob {
+        if (corpusSamples.length != 3 || corpusSamples[0] < 1 || corpusSamples[1] < 1 || corpusSamples[2] < 1) {
+            throw new UserError("--train_samples, --validation_samples and --test_samples: each must be at least 1");
+        }
+        if (sampleTokens < 1) throw new UserError("--sample_tokens " + sampleTokens + ": must be at least 1");
+        if (sampleBatchSize < 1) throw new UserError("--sample_batch_size " + sampleBatchSize + ": must be at least 1");
+        // P and Q must share the vocabulary: Q is trained on P's token stream and PPL_oracle scores Q's text with P
+        ModelConfig p = ModelFamilies.config(oracle), q = ModelFamilies.config(student.model());
+        int pv = ModelFamilies.tokenizer(oracle).vocabSize(), qv = ModelFamilies.tokenizer(student.model()).vocabSize();
+        if (p.vocabSize() != q.vocabSize() || pv != qv) {
+            throw UserError.of(student.model(), "its vocabulary (" + q.vocabSize() + " ids, tokenizer " + qv + ") differs from the oracle's ("
+                    + p.vocabSize() + ", tokenizer " + pv + ")", "pair models that share a tokenizer");
+        }
+        objectives.forEach(dev.emo.objectives.Objective::of);
+        EvaluationSettings.requireFolderOrNothing(outputDir);
+    }
+
+    public Path corpus(String split) {
+        return outputDir.resolve("data").resolve(split + ".txt");
+    }
+
+    public CompareJob.Result run(SampleJob.Listener sampling, FinetuneJob.Listener training, EvaluationJob.Listener evaluating) throws IOException {
+        Files.createDirectories(outputDir.resolve("data"));
+        String[] splits = {"train", "validation", "test"};
+        for (int i = 0; i < 3; i++) {
+            SampleJob.prepare(new SampleJob.Settings(oracle, null, corpusSamples[i], sampleTokens, sampleBatchSize, sampleSeed + i,
+                    Sampling.ANCESTRAL, null, corpus(splits[i]))).run(sampling);
+        }
+        FinetuneSettings onCorpora = new FinetuneSettings(student.model(), corpus("train"), corpus("validation"), null, 5,
+                student.textColumn(), student.blockSize(), student.lineByLine(), student.maxTrainSamples(), student.maxEvalSamples(),
+                student.objective(), student.costEmbedding(), student.training(), false, null, student.lora());
+        EvaluationSettings e = evaluation;
+        EvaluationSettings scored = new EvaluationSettings(corpus("test"), e.protocol(), e.limit(), e.rounds(), e.newTokens(), e.sampling(),
+                e.seed(), e.batchSize(), e.featurizer(), e.maxTextLength(), e.mauveSeed(), oracle, oracle, corpus("validation"),
+                e.maxPerplexityTexts());
+        return new CompareJob(onCorpora, objectives, seeds, null, scored, outputDir).run(training, evaluating);
+    }
+}
