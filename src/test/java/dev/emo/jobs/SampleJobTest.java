@@ -95,7 +95,7 @@ class SampleJobTest {
     @Test
     void aKilledRunReRunWithTheSameCommandCompletesTheFileExactly() throws Exception {
         Path whole = tmp.resolve("whole.txt"), killed = tmp.resolve("killed.txt");
-        List<String> args = List.of("sample", "--model", Fixtures.model("stories260k").toString(), "--num_samples", "600",
+        List<String> args = List.of("sample", "--model", Fixtures.model("stories260k").toString(), "--num_samples", "240",
                 "--max_new_tokens", "24", "--batch_size", "8", "--seed", "9");
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m",
                 "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(), "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
@@ -104,24 +104,24 @@ class SampleJobTest {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
         try {
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (p.isAlive() && System.nanoTime() < deadline && (!Files.exists(killed) || SampleJob.completeLines(killed) < 40)) Thread.sleep(10);
+            while (p.isAlive() && System.nanoTime() < deadline && (!Files.exists(killed) || SampleJob.completeLines(killed) < 24)) Thread.sleep(10);
             assertTrue(p.isAlive(), "still sampling when killed: " + Files.readString(tmp.resolve("child.log")));
         } finally {
             p.destroyForcibly();    // SIGKILL
             p.waitFor();
         }
         int before = SampleJob.completeLines(killed);
-        assertTrue(before >= 40 && before < 600, "killed mid-way, at " + before + " samples");
+        assertTrue(before >= 24 && before < 240, "killed mid-way, at " + before + " samples");
 
         List<String> resume = new ArrayList<>(args);
         resume.addAll(List.of("--batch_size", "16", "--output", killed.toString()));      // another batch size: the same file
         resume.remove(resume.indexOf("--batch_size") + 1);
         resume.remove(resume.indexOf("--batch_size"));
         assertEquals(0, Main.execute(resume.toArray(String[]::new)));
-        List<String> uninterrupted = new ArrayList<>(args);
-        uninterrupted.addAll(List.of("--output", whole.toString()));
+        List<String> uninterrupted = new ArrayList<>(resume);
+        uninterrupted.set(uninterrupted.indexOf("--output") + 1, whole.toString());
         assertEquals(0, Main.execute(uninterrupted.toArray(String[]::new)));
-        assertEquals(600, Files.readAllLines(killed).size(), "exactly N complete samples");
+        assertEquals(240, Files.readAllLines(killed).size(), "exactly N complete samples");
         assertArrayEquals(Files.readAllBytes(whole), Files.readAllBytes(killed), "byte-identical to an uninterrupted run");
     }
 
