@@ -25,11 +25,15 @@ class KillResumeTest {
     @TempDir
     Path tmp;
 
+    private List<String> extra = List.of();
+
     private List<String> args(Path data, Path out) {
-        return new ArrayList<>(List.of("finetune", "--model", Fixtures.model("stories260k").toString(),
+        List<String> a = new ArrayList<>(List.of("finetune", "--model", Fixtures.model("stories260k").toString(),
                 "--train_file", data.toString(), "--validation_file", data.toString(), "--max_eval_samples", "4",
                 "--block_size", "16", "--per_device_train_batch_size", "2", "--max_steps", "24", "--save_steps", "2",
                 "--eval_steps", "8", "--learning_rate", "2e-3", "--seed", "5", "--output_dir", out.toString()));
+        a.addAll(extra);
+        return a;
     }
 
     private static int inProcess(List<String> a) {
@@ -42,6 +46,17 @@ class KillResumeTest {
 
     @Test
     void sigkillThenResumeRepeatsTheUninterruptedLosses() throws Exception {
+        killAndResume(List.of());
+    }
+
+    /** LoRA: the checkpoints hold the adapters, their moments and the dropout masks' seeds (issue #12). */
+    @Test
+    void sigkillThenResumeRepeatsTheUninterruptedLossesWithLora() throws Exception {
+        killAndResume(List.of("--lora_r", "4", "--lora_alpha", "8", "--lora_dropout", "0.1"));
+    }
+
+    private void killAndResume(List<String> extraArgs) throws Exception {
+        extra = extraArgs;
         StringBuilder text = new StringBuilder();
         String[] words = {"the", "cat", "sat", "on", "a", "mat", "and", "looked", "at", "sun", "dog", "ran", "home"};
         java.util.Random r = new java.util.Random(1);
