@@ -238,7 +238,7 @@ public final class FineTuner {
     }
 
     /** Next-token targets, ignoring padding (labels = ids where the mask is 1, −100 elsewhere). */
-    static int[] targets(INDArray ids, INDArray mask) {
+    public static int[] targets(INDArray ids, INDArray mask) {
         INDArray labels = ids.dup();
         long[] m = mask.reshape(-1).toLongVector();
         INDArray flat = labels.reshape(-1);
