@@ -64,6 +64,11 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--merge_lora", arity = "1", defaultValue = "true", description = "best/ also holds the merged model in the input's format (default: ${DEFAULT-VALUE})")
     boolean mergeLora;
 
+    @Option(names = "--spark_master", description = "train data-parallel on this Spark cluster (spark://HOST:PORT; ./run.sh spark-cluster start prints one)")
+    String sparkMaster;
+    @Option(names = "--spark_executors", defaultValue = "2", description = "executors sharing each step; global batch = per-device batch × accumulation × executors (default: ${DEFAULT-VALUE})")
+    int sparkExecutors;
+
     @Option(names = "--learning_rate", defaultValue = "5e-5", description = "default: ${DEFAULT-VALUE}; default run: 1e-3")
     Double learningRate;
     @Option(names = "--weight_decay", defaultValue = "0.0", description = "default: ${DEFAULT-VALUE}")
@@ -160,7 +165,8 @@ final class FinetuneCommand implements Callable<Integer> {
                 .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps)
                 .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume)
                 .lora(loraR == 0 ? null : new FinetuneSettings.Lora(loraR, loraAlpha, loraDropout,
-                        loraTargets == null ? java.util.List.of() : loraTargets, mergeLora)).build();
+                        loraTargets == null ? java.util.List.of() : loraTargets, mergeLora))
+                .spark(sparkMaster == null ? null : new FinetuneSettings.Spark(sparkMaster, sparkExecutors)).build();
     }
 
     private void applyDefaults() {

@@ -59,18 +59,15 @@ public final class LocalSparkCluster implements AutoCloseable {
         try {
             Path home = Files.createDirectories(workDir.resolve("spark-home"));
             Path jars = Files.createDirectories(home.resolve("jars"));
-            Path app = workDir.resolve("emo-dl4j-app.jar");
             String classPath = System.getProperty("java.class.path");
-            List<Path> folders = new ArrayList<>();
             for (String entry : classPath.split(java.io.File.pathSeparator)) {
                 Path p = Path.of(entry);
-                if (Files.isDirectory(p)) folders.add(p);
-                else if (Files.isRegularFile(p) && entry.endsWith(".jar")) {
+                if (Files.isRegularFile(p) && entry.endsWith(".jar")) {
                     Path link = jars.resolve(p.getFileName());
                     if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) Files.createSymbolicLink(link, p.toAbsolutePath());
                 }
             }
-            writeJar(folders, app);
+            Path app = applicationJar(workDir);
             Files.deleteIfExists(jars.resolve(app.getFileName()));
             Files.createSymbolicLink(jars.resolve(app.getFileName()), app.toAbsolutePath());
             int port = freePort(), ui = freePort();
@@ -141,6 +138,17 @@ public final class LocalSparkCluster implements AutoCloseable {
         try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
+    }
+
+    /** emo-dl4j-app.jar in {@code dir}: the class-path folders (this application's compiled classes and resources) as one jar. */
+    public static Path applicationJar(Path dir) throws IOException {
+        List<Path> folders = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+            if (Files.isDirectory(Path.of(entry))) folders.add(Path.of(entry));
+        }
+        Path app = dir.resolve("emo-dl4j-app.jar");
+        writeJar(folders, app);
+        return app;
     }
 
     /** One jar of the class-path folders (this application's compiled classes and resources). */

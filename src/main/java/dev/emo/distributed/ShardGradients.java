@@ -1,10 +1,13 @@
 package dev.emo.distributed;
 
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
+import dev.emo.models.LoraSpec;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.objectives.FusedLmLoss;
 import dev.emo.objectives.Objective;
 import dev.emo.registry.Models;
+import dev.emo.training.GradientSource;
 import dev.emo.training.GraphTrainer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -17,19 +20,25 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What an executor computes in data-parallel training: the gradient of its share of a batch with
- * the same objective code as a single machine ({@link GraphTrainer} + {@link FusedLmLoss}). The model
- * graph, its trainer and the frozen cost embedding are built once per executor JVM and kept across
- * steps (a static cache keyed by the model folder); weights are set from the driver's each step.
+ * What an executor computes in data-parallel training: its share of a step's micro-batches, with
+ * the single machine's code ({@link GradientSource#local} on a {@link GraphTrainer}). The model graph,
+ * its trainer and the frozen cost embedding (the base head, as on the driver) are built once per
+ * executor JVM and kept across steps; the trainable weights are set from the driver's each step.
  */
 public final class ShardGradients {
-    private static final Map<String, GraphTrainer> TRAINERS = new HashMap<>();
-    private static final Map<String, INDArray> COSTS = new HashMap<>();
+    private static final Map<Spec, GraphTrainer> TRAINERS = new HashMap<>();
+    private static final Map<Spec, INDArray> COSTS = new HashMap<>();
 
     private ShardGradients() {}
 
-    /** A shard's result: the sum of its micro-batches' mean gradients (float32, in trainable-parameter order), and their count. */
-    public record Sum(float[][] gradients, double lossSum, int microBatches) implements Serializable {
+    /** The model and objective an executor trains: all it needs to build the graph the driver has. */
+    public record Spec(String modelDir, LoraSpec lora, Objective objective) implements Serializable {}
+
+    /** One micro-batch: ids and mask [B, T], and its LoRA dropout seed. */
+    public record Micro(long[][] ids, long[][] mask, long seed) implements Serializable {}
+
+    /** A share's sums: gradients (float32, trainable-parameter order), loss and MLE sums, tokens, guarded tokens, micro-batches. */
+    public record Sum(float[][] gradients, double lossSum, double mleSum, long tokens, long guarded, int microBatches) implements Serializable {
         public Sum add(Sum o) {
             if (microBatches == 0) return o;
             if (o.microBatches == 0) return this;
@@ -38,42 +47,40 @@ public final class ShardGradients {
                 g[i] = gradients[i].clone();
                 for (int j = 0; j < g[i].length; j++) g[i][j] += o.gradients[i][j];
             }
-            return new Sum(g, lossSum + o.lossSum, microBatches + o.microBatches);
+            return new Sum(g, lossSum + o.lossSum, mleSum + o.mleSum, tokens + o.tokens, guarded + o.guarded, microBatches + o.microBatches);
         }
 
         public static Sum zero() {
-            return new Sum(new float[0][], 0, 0);
+            return new Sum(new float[0][], 0, 0, 0, 0, 0);
         }
     }
 
-    /** The executor's trainer for a model folder, built on first use in this JVM. */
-    static synchronized GraphTrainer trainer(String modelDir) {
-        return TRAINERS.computeIfAbsent(modelDir, dir -> {
-            CausalLM model = Models.load(Path.of(dir)).model();
-            COSTS.put(dir, CostEmbedding.normalizedCopy(model.lmHead().getArr()));
+    /** The executor's trainer for a spec, built on first use in this JVM. */
+    static synchronized GraphTrainer trainer(Spec spec) {
+        return TRAINERS.computeIfAbsent(spec, s -> {
+            CausalLM model = Models.load(Path.of(s.modelDir()), new GraphOptions(false, s.lora())).model();
+            COSTS.put(s, CostEmbedding.normalizedCopy(model.lmHead().getArr()));   // frozen: the base head, before any update
             return new GraphTrainer(model);
         });
     }
 
-    /**
-     * Gradients of micro-batches ids/mask [B, T] each (targets: the shifted ids, padding ignored),
-     * with the trainable weights set to {@code weights} first (null: keep the executor's).
-     */
-    public static synchronized Sum compute(String modelDir, String objective, List<long[][][]> microBatches, float[][] weights) {
-        GraphTrainer trainer = trainer(modelDir);
+    /** The share's sums, with the trainable weights first set to {@code weights} (null: keep the executor's). */
+    public static synchronized Sum compute(Spec spec, List<Micro> share, float[][] weights) {
+        GraphTrainer trainer = trainer(spec);
         List<INDArray> params = new ArrayList<>(trainer.model().trainableWeights().values());
         if (weights != null) for (int i = 0; i < params.size(); i++) params.get(i).assign(Nd4j.create(weights[i], params.get(i).shape(), 'c'));
-        FusedLmLoss loss = new FusedLmLoss(Objective.of(objective));
-        Sum total = Sum.zero();
-        for (long[][][] mb : microBatches) {
-            INDArray ids = Nd4j.createFromArray(mb[0]), mask = Nd4j.createFromArray(mb[1]);
-            GraphTrainer.Step s = trainer.step(ids, mask, dev.emo.training.FineTuner.targets(ids, mask), loss, COSTS.get(modelDir));
-            float[][] g = new float[params.size()][];
-            int i = 0;
-            for (INDArray grad : s.grads().values()) g[i++] = grad.dup('c').data().asFloat();
-            trainer.recycle(s.grads());
-            total = total.add(new Sum(g, s.loss().loss(), 1));
+        List<INDArray[]> batches = new ArrayList<>();
+        List<Long> seeds = new ArrayList<>();
+        for (Micro m : share) {
+            batches.add(new INDArray[]{Nd4j.createFromArray(m.ids()), Nd4j.createFromArray(m.mask())});
+            seeds.add(m.seed());
         }
-        return total;
+        GradientSource local = GradientSource.local(trainer);
+        GradientSource.Sum s = local.sum(batches, seeds, new FusedLmLoss(spec.objective()), COSTS.get(spec));
+        float[][] g = new float[params.size()][];
+        int i = 0;
+        for (INDArray grad : s.grads().values()) g[i++] = grad.dup('c').data().asFloat();
+        local.recycle(s.grads());
+        return new Sum(g, s.lossSum(), s.mleSum(), s.tokens(), s.guarded(), share.size());
     }
 }

@@ -92,7 +92,8 @@ public final class FinetuneJob {
     }
 
     /** Checks every setting against the model, the data, the checkpoint and the output folder; writes nothing there. */
-    public static FinetuneJob prepare(FinetuneSettings s) {
+    public static FinetuneJob prepare(FinetuneSettings given) {
+        FinetuneSettings s = perExecutorShares(given);
         Path out = s.outputDir();
         // the folder first: cheap, and the most common mistake (a run already there, a run still writing)
         RunFolder.check(out, s.overwriteOutputDir(), s.resuming(), inputs(s));
@@ -151,6 +152,21 @@ public final class FinetuneJob {
         return new FinetuneJob(s, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes);
     }
 
+    /**
+     * With Spark: accumulation multiplied by the executors (each takes one share of a step's micro-batches),
+     * so a step trains on the examples a single machine with that accumulation trains on.
+     */
+    private static FinetuneSettings perExecutorShares(FinetuneSettings s) {
+        if (s.spark() == null) return s;
+        if (!s.costEmbedding().equals("frozen")) {
+            throw new UserError("--cost_embedding " + s.costEmbedding() + ": with --spark_master only the frozen head is supported; leave the flag out");
+        }
+        return new FinetuneSettings(s.model(), s.trainFile(), s.validationFile(), s.testFile(), s.validationSplitPercentage(), s.textColumn(),
+                s.blockSize(), s.lineByLine(), s.maxTrainSamples(), s.maxEvalSamples(), s.objective(), s.costEmbedding(),
+                s.training().withAccumulation(s.training().gradientAccumulationSteps() * s.spark().executors()),
+                s.overwriteOutputDir(), s.resumeFromCheckpoint(), s.lora(), s.spark());
+    }
+
     /** The settings' LoRA with the family's default targets filled in, or null. */
     private static LoraSpec loraSpec(FinetuneSettings s) {
         if (s.lora() == null) return null;
@@ -196,6 +212,12 @@ public final class FinetuneJob {
             tuner.adaptiveCostEmbedding(costSource == CostEmbedding.Source.CURRENT);
             tuner.runSettings(trajectory);
             tuner.mergeLora(settings.lora() == null || settings.lora().merge());
+            dev.emo.distributed.SparkTraining spark = settings.spark() == null ? null
+                    : dev.emo.distributed.SparkTraining.connect(settings.spark().master(), settings.spark().executors(),
+                    new dev.emo.distributed.ShardGradients.Spec(settings.model().toAbsolutePath().normalize().toString(),
+                            loaded.model().lora(), settings.objective()), loaded.model());
+            try {
+            if (spark != null) tuner.gradientSource(spark.gradients());
             String now = Instant.now().toString();
             RunRecord record;
             if (checkpoint != null) {
@@ -223,6 +245,9 @@ public final class FinetuneJob {
                     tuner.bestStep()));
             run.writeRunJson(record);
             return new Result(run.dir(), valBefore, valAfter, testBefore, testAfter, secs, tokensPerSecond, tuner.bestStep());
+            } finally {
+                if (spark != null) spark.close();
+            }
         }
     }
 

@@ -37,7 +37,19 @@ public record FinetuneSettings(
         TrainingArgs training,
         boolean overwriteOutputDir,
         String resumeFromCheckpoint,
-        Lora lora) {
+        Lora lora,
+        Spark spark) {
+
+    /**
+     * Synchronous data-parallel training on a Spark cluster (null in {@link FinetuneSettings#spark}:
+     * this machine). The global batch is per-device batch × accumulation × executors.
+     */
+    public record Spark(String master, int executors) {
+        public Spark {
+            if (master == null || master.isBlank()) throw new UserError("--spark_master: empty; pass spark://HOST:PORT (./run.sh spark-cluster start prints one)");
+            if (executors < 1) throw new UserError("--spark_executors " + executors + ": must be at least 1");
+        }
+    }
 
     /**
      * LoRA fine-tuning as PEFT does it (null in {@link FinetuneSettings#lora}: full fine-tuning).
@@ -125,7 +137,7 @@ public record FinetuneSettings(
         Objective o = new Objective(objectiveKind, objective.ratioCap(), objective.goldDetach(), objective.eta(), objective.gamma(),
                 objective.minWeight());
         return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
-                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume, lora);
+                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume, lora, spark);
     }
 
     public static Builder builder(Path model, Path trainFile, Path outputDir) {
@@ -141,6 +153,7 @@ public record FinetuneSettings(
         private boolean lineByLine, overwrite;
         private Objective objective = Objective.of("emo");
         private Lora lora;
+        private Spark spark;
         private double learningRate = 5e-5, weightDecay, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, warmupRatio, maxGradNorm = 1.0,
                 epochs = 3;
         private long warmupSteps, maxSteps = -1, seed = 42, evalSteps, saveSteps, loggingSteps = 10;
@@ -182,13 +195,15 @@ public record FinetuneSettings(
         public Builder resumeFromCheckpoint(String c) { resume = c; return this; }
         /** LoRA instead of full fine-tuning (null: full). */
         public Builder lora(Lora l) { lora = l; return this; }
+        /** Data-parallel training on a Spark cluster (null: this machine). */
+        public Builder spark(Spark s) { spark = s; return this; }
 
         public FinetuneSettings build() {
             if (outputDir == null) throw new UserError("--output_dir: missing; name the run folder");
             TrainingArgs t = new TrainingArgs(learningRate, weightDecay, beta1, beta2, epsilon, warmupRatio, warmupSteps, trainBatch,
                     evalBatch, accumulation, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir);
             return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize,
-                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora);
+                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora, spark);
         }
     }
 }

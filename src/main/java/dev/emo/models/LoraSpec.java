@@ -13,7 +13,7 @@ import java.util.List;
  *
  * @param dropout PEFT's lora_dropout on the adapter's input while training (0: none)
  */
-public record LoraSpec(int r, double alpha, double dropout, List<String> targetModules) {
+public record LoraSpec(int r, double alpha, double dropout, List<String> targetModules) implements java.io.Serializable {
     public LoraSpec {
         if (r < 1) throw new UserError("--lora_r " + r + ": must be at least 1");
         if (!(alpha > 0 && Double.isFinite(alpha))) throw new UserError("--lora_alpha " + alpha + ": must be a finite number > 0");

@@ -19,7 +19,7 @@ import java.util.Locale;
  * @param gamma       tailr: γ
  * @param minWeight   tailr: lower clamp of the weight
  */
-public record Objective(String kind, double ratioCap, boolean goldDetach, double eta, double gamma, double minWeight) {
+public record Objective(String kind, double ratioCap, boolean goldDetach, double eta, double gamma, double minWeight) implements java.io.Serializable {
     public static final List<String> KINDS = List.of("mle", "demd", "emo", "emo2", "mixce", "tailr");
     static final double EPS = 1e-10;
 

@@ -58,6 +58,7 @@ public final class FineTuner {
     private boolean adaptiveCost;
     private Map<String, String> runSettings = Map.of();
     private boolean mergeLora = true;
+    private GradientSource gradients;
 
     public FineTuner(Models.Loaded loaded, Path modelDir, TrainingArgs args, Objective objective, INDArray costEmbed, RunFolder run) {
         this.model = loaded.model();
@@ -68,6 +69,7 @@ public final class FineTuner {
         this.costEmbed = costEmbed;
         this.run = run;
         this.trainer = new GraphTrainer(model);
+        this.gradients = GradientSource.local(trainer);
         this.optimizer = new AdamW(args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay(),
                 dev.emo.registry.ModelFamilies.of(model.config())::decays);
     }
@@ -136,25 +138,18 @@ public final class FineTuner {
             List<Integer> order = order(trainData.size(), epoch);
             long microPerEpoch = perEpoch * accum;
             while (position < microPerEpoch && step < total) {
-                Map<String, INDArray> sum = null;
-                double lossMean = 0, mleMean = 0;
                 if (adaptiveCost) costEmbed = dev.emo.objectives.CostEmbedding.normalizedCopy(model.lmHead().getArr());
+                List<INDArray[]> micro = new ArrayList<>(accum);
+                List<Long> seeds = new ArrayList<>(accum);
                 for (int a = 0; a < accum; a++, position++) {
-                    int[] rows = rows(order, position, args.perDeviceTrainBatchSize());
-                    INDArray[] batch = batch(trainData, rows);
-                    trainer.seedDropout(args.seed() * 1_000_003L + step * 1_009L + a);   // LoRA dropout: the same masks on resume
-                    GraphTrainer.Step s = trainer.step(batch[0], batch[1], targets(batch[0], batch[1]), loss, costEmbed);
-                    lossMean += s.loss().loss() / accum;
-                    mleMean += s.loss().meanMle() / accum;
-                    tokensSinceLog += s.loss().tokens();
-                    guardedSinceLog += s.loss().guarded();
-                    if (sum == null) {
-                        sum = s.grads();
-                    } else {
-                        for (var g : s.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
-                        trainer.recycle(s.grads());
-                    }
+                    micro.add(batch(trainData, rows(order, position, args.perDeviceTrainBatchSize())));
+                    seeds.add(args.seed() * 1_000_003L + step * 1_009L + a);   // LoRA dropout: the same masks on resume
                 }
+                GradientSource.Sum s = gradients.sum(micro, seeds, loss, costEmbed);
+                Map<String, INDArray> sum = s.grads();
+                double lossMean = s.lossSum() / accum, mleMean = s.mleSum() / accum;
+                tokensSinceLog += s.tokens();
+                guardedSinceLog += s.guarded();
                 if (!Double.isFinite(lossMean)) {
                     throw new UserError("training loss became " + lossMean + " at step " + (step + 1) + "; "
                             + (lastGoodCheckpoint >= 0 ? "the last good checkpoint is " + run.dir().resolve("checkpoint-" + lastGoodCheckpoint)
@@ -164,7 +159,7 @@ public final class FineTuner {
                 double norm = clip(sum, args.maxGradNorm());
                 double lr = schedule.at(step);
                 optimizer.step(model.trainableWeights(), sum, lr);
-                trainer.recycle(sum);
+                gradients.recycle(sum);
                 step++;
                 stepLosses.add(lossMean);
                 progress.accept(step);
@@ -291,6 +286,14 @@ public final class FineTuner {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Where each step's micro-batch gradients are computed: this JVM (the default) or a cluster's
+     * executors (each its share, the same trainer code); the loop, optimizer and checkpoints are the same.
+     */
+    public void gradientSource(GradientSource source) {
+        this.gradients = source;
     }
 
     /** With LoRA: whether best/ also holds the merged model in the input's format (PEFT's merge_and_unload). */

@@ -57,6 +57,13 @@ public record TrainingArgs(
         if (!(v >= 0 && (oneAllowed ? v <= 1 : v < 1))) throw new UserError(flag + " " + v + ": must be in [0, 1" + (oneAllowed ? "]" : ")"));
     }
 
+    /** The same settings with accumulation multiplied (data parallelism: one share per executor). */
+    public TrainingArgs withAccumulation(int steps) {
+        return new TrainingArgs(learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupRatio, warmupSteps,
+                perDeviceTrainBatchSize, perDeviceEvalBatchSize, steps, maxGradNorm, numTrainEpochs, maxSteps,
+                seed, evalSteps, saveSteps, loggingSteps, outputDir);
+    }
+
     /** The same settings for another seed and run folder (compare's objective × seed grid). */
     public TrainingArgs withSeedAndOutput(long newSeed, Path newOutputDir) {
         return new TrainingArgs(learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupRatio, warmupSteps,

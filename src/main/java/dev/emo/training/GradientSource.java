@@ -1,0 +1,59 @@
+package dev.emo.training;
+
+import dev.emo.objectives.FusedLmLoss;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Computes one optimizer step's micro-batches: the sum of their mean gradients (by trainable
+ * parameter name) and of their losses. Locally on a {@link GraphTrainer}; or spread over a
+ * cluster's executors, each computing its share with the same trainer code (distributed package).
+ */
+public interface GradientSource {
+    /** Sums over the micro-batches; {@code lossSum}/{@code mleSum} add each micro-batch's token-mean. */
+    record Sum(Map<String, INDArray> grads, double lossSum, double mleSum, long tokens, long guarded) {}
+
+    /**
+     * @param microBatches ids and mask [B, T] of each micro-batch, in order
+     * @param dropoutSeeds one per micro-batch (LoRA dropout masks)
+     */
+    Sum sum(List<INDArray[]> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed);
+
+    /** Gives a step's gradient arrays back once the optimizer has used them. */
+    void recycle(Map<String, INDArray> grads);
+
+    /** This JVM's trainer. */
+    static GradientSource local(GraphTrainer trainer) {
+        return new GradientSource() {
+            @Override
+            public Sum sum(List<INDArray[]> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed) {
+                Map<String, INDArray> sum = null;
+                double lossSum = 0, mleSum = 0;
+                long tokens = 0, guarded = 0;
+                for (int a = 0; a < microBatches.size(); a++) {
+                    INDArray[] batch = microBatches.get(a);
+                    trainer.seedDropout(dropoutSeeds.get(a));
+                    GraphTrainer.Step s = trainer.step(batch[0], batch[1], FineTuner.targets(batch[0], batch[1]), loss, costEmbed);
+                    lossSum += s.loss().loss();
+                    mleSum += s.loss().meanMle();
+                    tokens += s.loss().tokens();
+                    guarded += s.loss().guarded();
+                    if (sum == null) {
+                        sum = s.grads();
+                    } else {
+                        for (var g : s.grads().entrySet()) sum.get(g.getKey()).addi(g.getValue());
+                        trainer.recycle(s.grads());
+                    }
+                }
+                return new Sum(sum, lossSum, mleSum, tokens, guarded);
+            }
+
+            @Override
+            public void recycle(Map<String, INDArray> grads) {
+                trainer.recycle(grads);
+            }
+        };
+    }
+}
