@@ -54,16 +54,10 @@ final class OpCall {
         }
     }
 
-    /** Runs the op on {@code args} (in argument order); outputs are taken from {@code pool}. */
-    INDArray[] run(INDArray[] args, ArrayPool pool) {
-        boolean[] all = new boolean[outTypes.length];
-        Arrays.fill(all, true);
-        return run(args, all, pool);
-    }
-
     /**
-     * As {@link #run(INDArray[], ArrayPool)}; {@code needed[i]} false says nothing reads output i, so
-     * where the op runs on the host it may be skipped (null): a frozen weight's half of matmul_bp.
+     * Runs the op on {@code args} (in argument order); outputs are taken from {@code pool}.
+     * {@code needed[i]} false says nothing reads output i, so where the op runs on the host it may be
+     * skipped (null): a frozen weight's half of matmul_bp.
      */
     INDArray[] run(INDArray[] args, boolean[] needed, ArrayPool pool) {
         DifferentialFunction f = op.getOp();

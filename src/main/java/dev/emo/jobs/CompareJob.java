@@ -103,16 +103,24 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
     }
 
     static String objectiveOf(Path run) {
-        if (!finished(run)) {
+        RunRecord record = finishedRecord(run);
+        if (record == null) {
             throw UserError.of(run, "is not a finished finetune run (run.json without \"finished\", or no best/)",
                     "pass folders of completed ./run.sh finetune runs, or resume them with --resume_from_checkpoint latest");
         }
-        return RunRecord.read(run).settings().objective();
+        return record.settings().objective();
     }
 
     /** finetune writes "finished" into run.json after its last evaluation and export. */
     static boolean finished(Path run) {
-        return Files.isRegularFile(run.resolve(RunRecord.FILE)) && Files.isDirectory(run.resolve("best")) && RunRecord.read(run).complete();
+        return finishedRecord(run) != null;
+    }
+
+    /** The run's record if the run finished (run.json says so and best/ exists), else null; run.json is read once. */
+    private static RunRecord finishedRecord(Path run) {
+        if (!Files.isRegularFile(run.resolve(RunRecord.FILE)) || !Files.isDirectory(run.resolve("best"))) return null;
+        RunRecord record = RunRecord.read(run);
+        return record.complete() ? record : null;
     }
 
     static boolean hasCheckpoint(Path run) {

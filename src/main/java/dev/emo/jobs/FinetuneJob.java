@@ -72,11 +72,12 @@ public final class FinetuneJob {
     private final RunRecord previous;       // the output folder's run.json when resuming into it
     private final RunRecord.ModelRef modelRef;
     private final Map<String, String> dataHashes;
+    private final Long resumeStep;          // the checkpoint's step, read in prepare
     private boolean used;
 
     private FinetuneJob(FinetuneSettings settings, Models.Loaded loaded, Blocks.Examples train, Blocks.Examples validation,
                         Blocks.Examples test, INDArray cost, CostEmbedding.Source costSource, Map<String, String> trajectory,
-                        Path checkpoint, RunRecord previous, RunRecord.ModelRef modelRef, Map<String, String> dataHashes) {
+                        Path checkpoint, RunRecord previous, RunRecord.ModelRef modelRef, Map<String, String> dataHashes, Long resumeStep) {
         this.settings = settings;
         this.loaded = loaded;
         this.train = train;
@@ -89,6 +90,7 @@ public final class FinetuneJob {
         this.previous = previous;
         this.modelRef = modelRef;
         this.dataHashes = dataHashes;
+        this.resumeStep = resumeStep;
     }
 
     /** Checks every setting against the model, the data, the checkpoint and the output folder; writes nothing there. */
@@ -144,12 +146,15 @@ public final class FinetuneJob {
 
         Path checkpoint = null;
         RunRecord previous = null;
+        Long resumeStep = null;
         if (s.resuming()) {
             checkpoint = s.resumeFromCheckpoint().equals("latest") ? FineTuner.latestCheckpoint(out) : Path.of(s.resumeFromCheckpoint());
-            CheckpointState.read(checkpoint).requireSameRun(trajectory);
+            CheckpointState state = CheckpointState.read(checkpoint);
+            state.requireSameRun(trajectory);
+            resumeStep = state.step();
             if (Files.exists(out.resolve(RunRecord.FILE))) previous = RunRecord.read(out);
         }
-        return new FinetuneJob(s, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes);
+        return new FinetuneJob(s, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes, resumeStep);
     }
 
     /**
@@ -199,7 +204,7 @@ public final class FinetuneJob {
         return new Plan(settings.model(), settings.outputDir(), settings.objective().toString(), train.size(), validation.size(),
                 test == null ? 0 : test.size(), settings.blockSize(), t.totalSteps(train.size()),
                 (long) t.perDeviceTrainBatchSize() * t.gradientAccumulationSteps() * settings.blockSize(),
-                checkpoint == null ? null : CheckpointState.read(checkpoint).step());
+                resumeStep);
     }
 
     /** Runs the job once: locks the run folder for its duration. */

@@ -20,13 +20,11 @@ public final class ModelFolderWriter {
 
     private ModelFolderWriter() {}
 
-    public static Path write(CausalLM model, OnnxWeights source, Path inputDir, Path outDir) {
-        return write(model, model.weights(), source, inputDir, outDir);
-    }
-
-    /** With {@code weights} in place of the model's own (LoRA: the merged weights). */
-    public static Path write(CausalLM model, java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights, OnnxWeights source,
-                             Path inputDir, Path outDir) {
+    /**
+     * config.json and the tokenizer files ({@link #SIDE_FILES}) of {@code inputDir} into {@code outDir}
+     * (created), each written under a temporary name and renamed: every model folder the application writes has them.
+     */
+    public static void copySideFiles(Path inputDir, Path outDir) {
         try {
             Files.createDirectories(outDir);
             for (String name : SIDE_FILES) {
@@ -40,6 +38,16 @@ public final class ModelFolderWriter {
         } catch (IOException e) {
             throw UserError.of(outDir, "cannot be written (" + e.getMessage() + ")", "check free disk space and permissions");
         }
+    }
+
+    public static Path write(CausalLM model, OnnxWeights source, Path inputDir, Path outDir) {
+        return write(model, model.weights(), source, inputDir, outDir);
+    }
+
+    /** With {@code weights} in place of the model's own (LoRA: the merged weights). */
+    public static Path write(CausalLM model, java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights, OnnxWeights source,
+                             Path inputDir, Path outDir) {
+        copySideFiles(inputDir, outDir);
         Path target = outDir.resolve(source.file().getFileName().toString());
         OnnxExport.write(source, weights, model.lmHead().name(), target);
         return target;

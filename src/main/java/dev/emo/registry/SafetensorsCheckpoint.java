@@ -12,7 +12,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
@@ -104,12 +103,8 @@ public final class SafetensorsCheckpoint implements ModelSource {
 
     @Override
     public void writeFolder(CausalLM model, Map<String, INDArray> weights, Path inputDir, Path outDir) {
+        ModelFolderWriter.copySideFiles(inputDir, outDir);
         try {
-            Files.createDirectories(outDir);
-            for (String name : ModelFolderWriter.SIDE_FILES) {
-                Path from = inputDir.resolve(name);
-                if (Files.isRegularFile(from)) Files.copy(from, outDir.resolve(name), StandardCopyOption.REPLACE_EXISTING);
-            }
             Map<String, INDArray> out = new LinkedHashMap<>();
             weights.forEach((name, w) -> out.put(keyOf.getOrDefault(name, name), w));
             SafeTensors.write(outDir.resolve(SINGLE), out, Map.of("format", "pt"));

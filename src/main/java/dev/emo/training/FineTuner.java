@@ -265,19 +265,9 @@ public final class FineTuner {
     private void exportBest() {
         run.stage("best", staged -> {
             if (model.lora() == null || mergeLora) source.writeFolder(model, model.mergedWeights(), modelDir, staged);
-            else copySideFiles(staged);          // config and tokenizer beside the adapters: the folder still loads (with its base)
+            else dev.emo.onnx.ModelFolderWriter.copySideFiles(modelDir, staged);   // config and tokenizer beside the adapters: the folder still loads (with its base)
             if (model.lora() != null) writeAdapters(staged);
         });
-    }
-
-    private void copySideFiles(Path dir) {
-        try {
-            for (String name : dev.emo.onnx.ModelFolderWriter.SIDE_FILES) {
-                if (Files.isRegularFile(modelDir.resolve(name))) Files.copy(modelDir.resolve(name), dir.resolve(name));
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
     }
 
     private void writeAdapters(Path dir) {

@@ -17,10 +17,7 @@ final class PositionIdsExports {
 
     /** Copies {@code modelDir} to {@code out} with {@code positionsTensor} turned into the input "position_ids" [batch, sequence]. */
     static Path derive(Path modelDir, String positionsTensor, Path out) throws IOException {
-        Files.createDirectories(out);
-        for (String side : ModelFolderWriter.SIDE_FILES) {
-            if (Files.isRegularFile(modelDir.resolve(side))) Files.copy(modelDir.resolve(side), out.resolve(side));
-        }
+        ModelFolderWriter.copySideFiles(modelDir, out);
         Onnx.ModelProto model = Onnx.ModelProto.parseFrom(Files.readAllBytes(modelDir.resolve("model.onnx")));
         Onnx.GraphProto.Builder g = model.getGraph().toBuilder();
         int rewired = 0;

@@ -61,10 +61,7 @@ class SafetensorsCheckpointTest {
     }
 
     static Path checkpointFolder(Path fixture, Map<String, INDArray> stateDict, int shards, Path out) throws IOException {
-        Files.createDirectories(out);
-        for (String side : ModelFolderWriter.SIDE_FILES) {
-            if (Files.isRegularFile(fixture.resolve(side))) Files.copy(fixture.resolve(side), out.resolve(side));
-        }
+        ModelFolderWriter.copySideFiles(fixture, out);
         if (shards == 1) {
             SafeTensors.write(out.resolve(SafetensorsCheckpoint.SINGLE), stateDict, Map.of("format", "pt"));
             return out;
