@@ -1,5 +1,6 @@
 package dev.emo.execution;
 
+import dev.emo.kernels.HostOp;
 import org.nd4j.autodiff.functions.DifferentialFunction;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
@@ -61,6 +62,7 @@ final class OpCall {
      */
     INDArray[] run(INDArray[] args, boolean[] needed, ArrayPool pool) {
         DifferentialFunction f = op.getOp();
+        if (f instanceof HostOp h) return h.run(args, needed, shape -> pool.acquire(LongShapeDescriptor.fromShape(shape, DataType.FLOAT)));
         if (f instanceof CustomOp c) {
             DynamicCustomOp d = (DynamicCustomOp) c;
             if (hostMatmul && HostBlas.accepts(args, d.iArgs(), d.tArgs())) {

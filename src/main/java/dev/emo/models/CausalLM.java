@@ -3,6 +3,8 @@ package dev.emo.models;
 import dev.emo.UserError;
 import dev.emo.execution.GraphExecutor;
 import dev.emo.execution.HostBlas;
+import dev.emo.kernels.FusedLayerNorm;
+import dev.emo.kernels.MaskedSoftmax;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -362,9 +364,12 @@ public abstract class CausalLM {
         return out;
     }
 
-    /** LayerNorm over the last dim of [N, d] with the config's eps (not the native op: see compat.LayerNorm). */
+    /**
+     * LayerNorm over the last dim of [N, d] with the config's eps (not the native op: see
+     * compat.LayerNorm): one fused host op on the CPU backend, else primitives.
+     */
     protected SDVariable layerNorm(SDVariable x, SDVariable gain, SDVariable bias, double eps) {
-        return dev.emo.compat.LayerNorm.withEps(sd, x, gain, bias, eps);
+        return FusedLayerNorm.apply(sd, x, gain, bias, eps, () -> dev.emo.compat.LayerNorm.withEps(sd, x, gain, bias, eps));
     }
 
     /**
@@ -383,9 +388,8 @@ public abstract class CausalLM {
             v4 = sd.concat(PRESENT_VALUE + layer, 2,
                     sd.placeHolder(PAST_VALUE + layer, DataType.FLOAT, -1, heads, -1, headDim), v4);
         }
-        SDVariable scores = sd.mmul(q4, k4, false, true, false)            // [B, H, T, P+T]
-                .mul(1.0 / Math.sqrt(headDim)).add(attnBias);
-        SDVariable probs = sd.nn.softmax(scores, -1);
+        SDVariable scores = sd.mmul(q4, k4, false, true, false);           // [B, H, T, P+T]
+        SDVariable probs = MaskedSoftmax.apply(sd, scores, attnBias, 1.0 / Math.sqrt(headDim));
         SDVariable out = sd.mmul(probs, v4);                                 // [B, H, T, hd]
         return sd.permute(out, 0, 2, 1, 3).reshape(-1, (long) heads * headDim);
     }

@@ -47,16 +47,9 @@ public final class Gpt2 extends CausalLM {
         return lowRank(x, w, sd.mmul(x, w), shape[0], shape[1]).add(b);
     }
 
-    /**
-     * gelu_new: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), computed as the identical
-     * x·σ(x·(k0 + k1·x²)) with k0 = 2√(2/π), k1 = 0.044715·k0 (0.5·(1 + tanh z) = σ(2z)): six ops
-     * instead of nine, and libnd4j's sigmoid costs less than half its tanh. SameDiff's gelu is the
-     * sigmoid approximation x·σ(1.702x), and its preciseGelu drops the cubic term.
-     */
+    /** gelu_new (tanh approximation): see kernels.GeluNew. SameDiff's gelu is the sigmoid approximation x·σ(1.702x), and its preciseGelu drops the cubic term. */
     private SDVariable geluNew(SDVariable x) {
-        double k0 = 2 * Math.sqrt(2.0 / Math.PI), k1 = 0.044715 * k0;
-        SDVariable u = x.mul(x.mul(x).mul(k1).add(k0));   // x·x: square's gradient goes through a slow pow
-        return x.mul(sd.nn.sigmoid(u));
+        return dev.emo.kernels.GeluNew.apply(sd, x);
     }
 
     /** The export numbers positions 0..T-1 whatever the mask. */

@@ -1,0 +1,119 @@
+package dev.emo.kernels;
+
+import org.nd4j.autodiff.samediff.SDVariable;
+import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * GPT-2's gelu_new, y = 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) = x·σ(u) with
+ * u = x·(k0 + k1·x²), k0 = 2√(2/π), k1 = 0.044715·k0, in one pass forward and one backward
+ * (dy/dx = σ(u) + x·σ(u)(1 − σ(u))·(k0 + 3k1·x²), σ recomputed from x rather than stored). As
+ * primitives it was six libnd4j passes forward and six gradient ops back over [N, 4d].
+ */
+public final class GeluNew {
+    static final float K0 = (float) (2 * Math.sqrt(2.0 / Math.PI));
+    static final float K1 = (float) (0.044715 * 2 * Math.sqrt(2.0 / Math.PI));
+
+    private GeluNew() {}
+
+    static {
+        HostOp.register(new Forward(), new Backward());
+    }
+
+    /** gelu_new(x): the fused op where {@link HostOp#enabled()}, else the six primitives (same float formula). */
+    public static SDVariable apply(SameDiff sd, SDVariable x) {
+        return apply(sd, x, HostOp.enabled());
+    }
+
+    static SDVariable apply(SameDiff sd, SDVariable x, boolean fused) {
+        if (fused) return new Forward(sd, x).outputVariable();
+        SDVariable u = x.mul(x.mul(x).mul(K1).add(K0));   // x·x: square's gradient goes through a slow pow
+        return x.mul(sd.nn.sigmoid(u));
+    }
+
+    private static float sigmoid(float u) {
+        return (float) (1.0 / (1.0 + Math.exp(-u)));
+    }
+
+    /** x [any shape] → y. */
+    public static final class Forward extends HostOp {
+        public Forward() {}
+
+        Forward(SameDiff sd, SDVariable x) {
+            super(sd, x);
+        }
+
+        @Override
+        public String opName() {
+            return "emo_gelu_new";   // a literal: the super constructor asks for it
+        }
+
+        @Override
+        public int getNumOutputs() {
+            return 1;
+        }
+
+        @Override
+        public INDArray[] run(INDArray[] args, boolean[] needed, Outputs out) {
+            INDArray y = out.acquire(args[0].shape());
+            FloatBuffer xs = floats(args[0]), ys = y.data().asNioFloat();
+            long n = args[0].length();
+            int width = 1024, rows = (int) ((n + width - 1) / width);
+            forRows(rows, width, (from, to) -> {
+                for (long i = (long) from * width, end = Math.min(n, (long) to * width); i < end; i++) {
+                    float x = xs.get((int) i);
+                    ys.put((int) i, x * sigmoid(x * (x * x * K1 + K0)));
+                }
+            });
+            return new INDArray[]{y};
+        }
+
+        @Override
+        public List<SDVariable> doDiff(List<SDVariable> grads) {
+            return List.of(new Backward(sameDiff, arg(), grads.get(0)).outputVariable());
+        }
+    }
+
+    /** (x, dL/dy) → dL/dx. */
+    public static final class Backward extends HostOp {
+        public Backward() {}
+
+        Backward(SameDiff sd, SDVariable x, SDVariable g) {
+            super(sd, x, g);
+        }
+
+        @Override
+        public String opName() {
+            return "emo_gelu_new_bp";   // a literal: the super constructor asks for it
+        }
+
+        @Override
+        public int getNumOutputs() {
+            return 1;
+        }
+
+        @Override
+        public INDArray[] run(INDArray[] args, boolean[] needed, Outputs out) {
+            INDArray dx = out.acquire(args[0].shape());
+            FloatBuffer xs = floats(args[0]), gs = floats(args[1]), ds = dx.data().asNioFloat();
+            long n = args[0].length();
+            int width = 1024, rows = (int) ((n + width - 1) / width);
+            forRows(rows, width, (from, to) -> {
+                for (long i = (long) from * width, end = Math.min(n, (long) to * width); i < end; i++) {
+                    float x = xs.get((int) i), x2 = x * x;
+                    float s = sigmoid(x * (x2 * K1 + K0));
+                    ds.put((int) i, gs.get((int) i) * (s + x * s * (1 - s) * (K0 + 3 * K1 * x2)));
+                }
+            });
+            return new INDArray[]{dx};
+        }
+
+        @Override
+        public List<SDVariable> doDiff(List<SDVariable> grads) {
+            throw new UnsupportedOperationException("second derivatives of gelu_new");
+        }
+    }
+}
