@@ -64,10 +64,12 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--merge_lora", arity = "1", defaultValue = "true", description = "best/ also holds the merged model in the input's format (default: ${DEFAULT-VALUE})")
     boolean mergeLora;
 
-    @Option(names = "--spark_master", description = "train data-parallel on this Spark cluster (spark://HOST:PORT; ./run.sh spark-cluster start prints one)")
+    @Option(names = "--spark_master", description = "train data-parallel on this Spark cluster (spark://HOST:PORT; ./run.sh spark-cluster start prints one); "
+            + "under spark-submit: its --master")
     String sparkMaster;
-    @Option(names = "--spark_executors", defaultValue = "2", description = "executors sharing each step; global batch = per-device batch × accumulation × executors (default: ${DEFAULT-VALUE})")
-    int sparkExecutors;
+    @Option(names = "--spark_executors", description = "executors sharing each step; global batch = per-device batch × accumulation × executors "
+            + "(default: spark-submit's --num-executors, else 2)")
+    Integer sparkExecutors;
 
     @Option(names = "--learning_rate", defaultValue = "5e-5", description = "default: ${DEFAULT-VALUE}; default run: 1e-3")
     Double learningRate;
@@ -166,7 +168,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume)
                 .lora(loraR == 0 ? null : new FinetuneSettings.Lora(loraR, loraAlpha, loraDropout,
                         loraTargets == null ? java.util.List.of() : loraTargets, mergeLora))
-                .spark(sparkMaster == null ? null : new FinetuneSettings.Spark(sparkMaster, sparkExecutors)).build();
+                .spark(sparkSettings()).build();
     }
 
     private void applyDefaults() {
@@ -186,5 +188,13 @@ final class FinetuneCommand implements Callable<Integer> {
         if (evalSteps == 0) evalSteps = 40;
         if (learningRate == 5e-5) learningRate = 1e-3;
         if (warmupSteps == 0) warmupSteps = 10;
+    }
+
+    /** --spark_master, or the master spark-submit started this JVM with; null: one machine. */
+    private FinetuneSettings.Spark sparkSettings() {
+        String master = sparkMaster != null ? sparkMaster : dev.emo.distributed.SparkTraining.submittedMaster();
+        if (master == null) return null;
+        int executors = sparkExecutors != null ? sparkExecutors : Integer.getInteger("spark.executor.instances", 2);
+        return new FinetuneSettings.Spark(master, executors);
     }
 }

@@ -174,6 +174,11 @@ public final class LocalSparkCluster implements AutoCloseable {
         return processes.stream().map(Process::pid).toList();
     }
 
+    /** The Workers' process ids, in start order (the Master is not among them). */
+    public List<Long> workerPids() {
+        return pids().subList(1, processes.size());
+    }
+
     /** When each process started (with its id, what tells a later `stop` that the id was not reused). */
     public List<String> startTimes() {
         return processes.stream().map(p -> p.info().startInstant().map(Object::toString).orElse("")).toList();

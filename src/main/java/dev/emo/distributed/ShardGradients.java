@@ -37,8 +37,12 @@ public final class ShardGradients {
     /** One micro-batch: ids and mask [B, T], and its LoRA dropout seed. */
     public record Micro(long[][] ids, long[][] mask, long seed) implements Serializable {}
 
-    /** A share's sums: gradients (float32, trainable-parameter order), loss and MLE sums, tokens, guarded tokens, micro-batches. */
-    public record Sum(float[][] gradients, double lossSum, double mleSum, long tokens, long guarded, int microBatches) implements Serializable {
+    /**
+     * A share's sums: gradients (float32, trainable-parameter order), loss and MLE sums, tokens,
+     * guarded tokens, micro-batches; and the slowest share's compute time (the step's critical path).
+     */
+    public record Sum(float[][] gradients, double lossSum, double mleSum, long tokens, long guarded, int microBatches,
+                      long computeNanos) implements Serializable {
         public Sum add(Sum o) {
             if (microBatches == 0) return o;
             if (o.microBatches == 0) return this;
@@ -47,11 +51,12 @@ public final class ShardGradients {
                 g[i] = gradients[i].clone();
                 for (int j = 0; j < g[i].length; j++) g[i][j] += o.gradients[i][j];
             }
-            return new Sum(g, lossSum + o.lossSum, mleSum + o.mleSum, tokens + o.tokens, guarded + o.guarded, microBatches + o.microBatches);
+            return new Sum(g, lossSum + o.lossSum, mleSum + o.mleSum, tokens + o.tokens, guarded + o.guarded, microBatches + o.microBatches,
+                    Math.max(computeNanos, o.computeNanos));
         }
 
         public static Sum zero() {
-            return new Sum(new float[0][], 0, 0, 0, 0, 0);
+            return new Sum(new float[0][], 0, 0, 0, 0, 0, 0);
         }
     }
 
@@ -66,21 +71,34 @@ public final class ShardGradients {
 
     /** The share's sums, with the trainable weights first set to {@code weights} (null: keep the executor's). */
     public static synchronized Sum compute(Spec spec, List<Micro> share, float[][] weights) {
-        GraphTrainer trainer = trainer(spec);
-        List<INDArray> params = new ArrayList<>(trainer.model().trainableWeights().values());
-        if (weights != null) for (int i = 0; i < params.size(); i++) params.get(i).assign(Nd4j.create(weights[i], params.get(i).shape(), 'c'));
-        List<INDArray[]> batches = new ArrayList<>();
-        List<Long> seeds = new ArrayList<>();
-        for (Micro m : share) {
-            batches.add(new INDArray[]{Nd4j.createFromArray(m.ids()), Nd4j.createFromArray(m.mask())});
-            seeds.add(m.seed());
-        }
+        long t0 = System.nanoTime();
+        GraphTrainer trainer = withWeights(spec, weights);
+        List<Long> seeds = share.stream().map(Micro::seed).toList();
         GradientSource local = GradientSource.local(trainer);
-        GradientSource.Sum s = local.sum(batches, seeds, new FusedLmLoss(spec.objective()), COSTS.get(spec));
-        float[][] g = new float[params.size()][];
+        GradientSource.Sum s = local.sum(batches(share), seeds, new FusedLmLoss(spec.objective()), COSTS.get(spec));
+        float[][] g = new float[s.grads().size()][];
         int i = 0;
         for (INDArray grad : s.grads().values()) g[i++] = grad.dup('c').data().asFloat();
         local.recycle(s.grads());
-        return new Sum(g, s.lossSum(), s.mleSum(), s.tokens(), s.guarded(), share.size());
+        return new Sum(g, s.lossSum(), s.mleSum(), s.tokens(), s.guarded(), share.size(), System.nanoTime() - t0);
+    }
+
+    /** An evaluation share's sums (forward passes only), at {@code weights}. */
+    public static synchronized GradientSource.EvalSum evaluate(Spec spec, List<Micro> share, float[][] weights) {
+        GraphTrainer trainer = withWeights(spec, weights);
+        return GradientSource.local(trainer).evaluate(batches(share), new FusedLmLoss(spec.objective()), COSTS.get(spec));
+    }
+
+    private static GraphTrainer withWeights(Spec spec, float[][] weights) {
+        GraphTrainer trainer = trainer(spec);
+        List<INDArray> params = new ArrayList<>(trainer.model().trainableWeights().values());
+        if (weights != null) for (int i = 0; i < params.size(); i++) params.get(i).assign(Nd4j.create(weights[i], params.get(i).shape(), 'c'));
+        return trainer;
+    }
+
+    private static List<INDArray[]> batches(List<Micro> share) {
+        List<INDArray[]> batches = new ArrayList<>();
+        for (Micro m : share) batches.add(new INDArray[]{Nd4j.createFromArray(m.ids()), Nd4j.createFromArray(m.mask())});
+        return batches;
     }
 }

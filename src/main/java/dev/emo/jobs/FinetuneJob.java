@@ -166,6 +166,7 @@ public final class FinetuneJob {
         if (!s.costEmbedding().equals("frozen")) {
             throw new UserError("--cost_embedding " + s.costEmbedding() + ": with --spark_master only the frozen head is supported; leave the flag out");
         }
+        dev.emo.distributed.SparkTraining.checkReachable(s.spark().master());
         return new FinetuneSettings(s.model(), s.trainFile(), s.validationFile(), s.testFile(), s.validationSplitPercentage(), s.textColumn(),
                 s.blockSize(), s.lineByLine(), s.maxTrainSamples(), s.maxEvalSamples(), s.objective(), s.costEmbedding(),
                 s.training().withAccumulation(s.training().gradientAccumulationSteps() * s.spark().executors()),
@@ -212,16 +213,16 @@ public final class FinetuneJob {
         if (used) throw new IllegalStateException("a FinetuneJob runs once; prepare another");
         used = true;
         Plan plan = plan();
-        try (RunFolder run = RunFolder.acquire(settings.outputDir(), settings.overwriteOutputDir(), settings.resuming())) {
+        // Spark first: a cluster that cannot take the application fails the run before its folder is touched
+        try (dev.emo.distributed.SparkTraining spark = settings.spark() == null ? null
+                : dev.emo.distributed.SparkTraining.connect(settings.spark().master(), settings.spark().executors(),
+                new dev.emo.distributed.ShardGradients.Spec(settings.model().toAbsolutePath().normalize().toString(),
+                        loaded.model().lora(), settings.objective()), loaded.model());
+             RunFolder run = RunFolder.acquire(settings.outputDir(), settings.overwriteOutputDir(), settings.resuming())) {
             FineTuner tuner = new FineTuner(loaded, settings.model(), settings.training(), settings.objective(), cost, run);
             tuner.adaptiveCostEmbedding(costSource == CostEmbedding.Source.CURRENT);
             tuner.runSettings(trajectory);
             tuner.mergeLora(settings.lora() == null || settings.lora().merge());
-            dev.emo.distributed.SparkTraining spark = settings.spark() == null ? null
-                    : dev.emo.distributed.SparkTraining.connect(settings.spark().master(), settings.spark().executors(),
-                    new dev.emo.distributed.ShardGradients.Spec(settings.model().toAbsolutePath().normalize().toString(),
-                            loaded.model().lora(), settings.objective()), loaded.model());
-            try {
             if (spark != null) tuner.gradientSource(spark.gradients());
             String now = Instant.now().toString();
             RunRecord record;
@@ -250,9 +251,6 @@ public final class FinetuneJob {
                     tuner.bestStep()));
             run.writeRunJson(record);
             return new Result(run.dir(), valBefore, valAfter, testBefore, testAfter, secs, tokensPerSecond, tuner.bestStep());
-            } finally {
-                if (spark != null) spark.close();
-            }
         }
     }
 

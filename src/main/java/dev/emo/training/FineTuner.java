@@ -104,25 +104,15 @@ public final class FineTuner {
     }
 
     public Eval evaluate(Blocks.Examples data) {
-        FusedLmLoss loss = new FusedLmLoss(objective);
-        double mleSum = 0, objSum = 0;
-        long tokens = 0;
+        List<INDArray[]> batches = new ArrayList<>();
         int bs = args.perDeviceEvalBatchSize();
         for (int start = 0; start < data.size(); start += bs) {
             int[] rows = new int[Math.min(bs, data.size() - start)];
             for (int i = 0; i < rows.length; i++) rows[i] = start + i;
-            INDArray[] batch = batch(data, rows);
-            INDArray logits = model.forward(batch[0], batch[1]);
-            int[] targets = targets(batch[0], batch[1]);
-            FusedLmLoss.Result r = loss.compute(logits.reshape(-1, logits.size(2)), targets, costEmbed);
-            // [B, T, V] is the largest array of an evaluation; freed now rather than at some later GC
-            if (logits.data().closeable()) logits.data().close();
-            mleSum += r.meanMle() * r.tokens();
-            objSum += r.loss() * r.tokens();
-            tokens += r.tokens();
+            batches.add(batch(data, rows));
         }
-        model.releaseBuffers();
-        return new Eval(mleSum / Math.max(1, tokens), objSum / Math.max(1, tokens), tokens);
+        GradientSource.EvalSum s = gradients.evaluate(batches, new FusedLmLoss(objective), costEmbed);
+        return new Eval(s.mleSum() / Math.max(1, s.tokens()), s.objectiveSum() / Math.max(1, s.tokens()), s.tokens());
     }
 
     /** Trains to the end; returns the last evaluation. */

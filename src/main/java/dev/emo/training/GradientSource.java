@@ -1,5 +1,6 @@
 package dev.emo.training;
 
+import dev.emo.models.CausalLM;
 import dev.emo.objectives.FusedLmLoss;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -8,12 +9,20 @@ import java.util.Map;
 
 /**
  * Computes one optimizer step's micro-batches: the sum of their mean gradients (by trainable
- * parameter name) and of their losses. Locally on a {@link GraphTrainer}; or spread over a
- * cluster's executors, each computing its share with the same trainer code (distributed package).
+ * parameter name) and of their losses; and an evaluation's loss sums. Locally on a
+ * {@link GraphTrainer}; or spread over a cluster's executors, each computing its share with the
+ * same trainer code (distributed package).
  */
 public interface GradientSource {
     /** Sums over the micro-batches; {@code lossSum}/{@code mleSum} add each micro-batch's token-mean. */
     record Sum(Map<String, INDArray> grads, double lossSum, double mleSum, long tokens, long guarded) {}
+
+    /** An evaluation's token-weighted sums: MLE and the objective's own loss, and the tokens scored. */
+    record EvalSum(double mleSum, double objectiveSum, long tokens) implements java.io.Serializable {
+        public EvalSum add(EvalSum o) {
+            return new EvalSum(mleSum + o.mleSum, objectiveSum + o.objectiveSum, tokens + o.tokens);
+        }
+    }
 
     /**
      * @param microBatches ids and mask [B, T] of each micro-batch, in order
@@ -23,6 +32,9 @@ public interface GradientSource {
 
     /** Gives a step's gradient arrays back once the optimizer has used them. */
     void recycle(Map<String, INDArray> grads);
+
+    /** Forward passes only (no dropout): the sums over the batches (ids and mask [B, T] each) at the current weights. */
+    EvalSum evaluate(List<INDArray[]> batches, FusedLmLoss loss, INDArray costEmbed);
 
     /** This JVM's trainer. */
     static GradientSource local(GraphTrainer trainer) {
@@ -53,6 +65,21 @@ public interface GradientSource {
             @Override
             public void recycle(Map<String, INDArray> grads) {
                 trainer.recycle(grads);
+            }
+
+            @Override
+            public EvalSum evaluate(List<INDArray[]> batches, FusedLmLoss loss, INDArray costEmbed) {
+                CausalLM model = trainer.model();
+                EvalSum sum = new EvalSum(0, 0, 0);
+                for (INDArray[] batch : batches) {
+                    INDArray logits = model.forward(batch[0], batch[1]);                     // [B, T, V]
+                    FusedLmLoss.Result r = loss.compute(logits.reshape(-1, logits.size(2)), FineTuner.targets(batch[0], batch[1]), costEmbed);
+                    // the largest array of an evaluation: freed now rather than at some later GC
+                    if (logits.data().closeable()) logits.data().close();
+                    sum = sum.add(new EvalSum(r.meanMle() * r.tokens(), r.loss() * r.tokens(), r.tokens()));
+                }
+                model.releaseBuffers();
+                return sum;
             }
         };
     }

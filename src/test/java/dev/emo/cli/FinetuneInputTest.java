@@ -46,6 +46,22 @@ class FinetuneInputTest {
         return p;
     }
 
+    /** Issue #13: an unreachable --spark_master is one line within 60 s, exit 2, nothing written. */
+    @Test
+    void unreachableSparkMaster() throws Exception {
+        int port;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            port = s.getLocalPort();   // free once closed: nothing listens there
+        }
+        Path train = file("train.txt", "the cat sat on the mat and looked at the sun.\n".repeat(20));
+        long t0 = System.nanoTime();
+        String m = fails("--train_file", train.toString(), "--spark_master", "spark://127.0.0.1:" + port);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        assertTrue(m.contains("--spark_master spark://127.0.0.1:" + port) && m.contains("no Spark master answers"), m);
+        assertTrue(seconds < 60, "answered in " + seconds + " s");
+        assertFalse(Files.exists(tmp.resolve("out")), "no run folder");
+    }
+
     @Test
     void missingTrainingFile() {
         String m = fails("--train_file", tmp.resolve("nope.txt").toString());
