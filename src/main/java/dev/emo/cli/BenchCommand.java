@@ -3,6 +3,7 @@ package dev.emo.cli;
 import dev.emo.bench.ForwardBenchmark;
 import dev.emo.bench.GenerationBenchmark;
 import dev.emo.bench.MauveBenchmark;
+import dev.emo.bench.SparkBenchmark;
 import dev.emo.bench.TrainStepBenchmark;
 import dev.emo.objectives.Objective;
 import picocli.CommandLine.Command;
@@ -14,7 +15,7 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (numbers only, no pass/fail) on reference-sized models with random weights.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--what", defaultValue = "forward", description = "forward | train | generate | mauve (default: ${DEFAULT-VALUE})")
+    @Option(names = "--what", defaultValue = "forward", description = "forward | train | generate | mauve | spark (default: ${DEFAULT-VALUE})")
     String what;
 
     @Option(names = "--objectives", defaultValue = "mle,emo,mixce,tailr", split = ",",
@@ -55,14 +56,21 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--uncached", description = "generate: also time sampling without the KV cache (slow)")
     boolean uncached;
 
+    @Option(names = "--executors", defaultValue = "2", description = "spark: executors on a loopback cluster, one Worker JVM each (default: ${DEFAULT-VALUE}); "
+            + "each step's batch is --batch per executor")
+    int executors;
+
+    @Option(names = "--worker_memory", defaultValue = "5g", description = "spark: memory of each Worker (default: ${DEFAULT-VALUE})")
+    String workerMemory;
+
     @Option(names = "--json", description = "train, generate: also write the figures to this JSON file")
     java.nio.file.Path json;
 
     @Override
     public Integer call() {
         // sizes reach libnd4j as shapes: a zero there crashes the JVM, so each is checked first
-        String[] flags = {"--batch", "--length", "--steps", "--new_tokens", "--rows", "--dim", "--reps"};
-        int[] values = {batch, length, steps, newTokens, rows, dim, reps};
+        String[] flags = {"--batch", "--length", "--steps", "--new_tokens", "--rows", "--dim", "--reps", "--executors"};
+        int[] values = {batch, length, steps, newTokens, rows, dim, reps, executors};
         for (int i = 0; i < flags.length; i++) {
             if (values[i] < 1) throw new dev.emo.UserError(flags[i] + " " + values[i] + ": must be at least 1");
         }
@@ -73,11 +81,34 @@ final class BenchCommand implements Callable<Integer> {
         if (what.equals("train")) return train();
         if (what.equals("generate")) return generate();
         if (what.equals("mauve")) return mauve();
-        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train, generate or mauve");
+        if (what.equals("spark")) return spark();
+        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train, generate, mauve or spark");
         ForwardBenchmark.Result r = ForwardBenchmark.run(arch, batch, length, 1, reps);
         System.out.printf("forward %s batch %dx%d: %.0f tokens/s (s per pass: %s), peak RSS %d MB, %d cores%n",
                 r.arch(), r.batch(), r.length(), r.tokensPerSecond(), Arrays.toString(r.seconds()), r.peakRssMb(),
                 Runtime.getRuntime().availableProcessors());
+        return 0;
+    }
+
+    private int spark() {
+        java.nio.file.Path work;
+        try {
+            work = java.nio.file.Files.createTempDirectory(dev.emo.EmoHome.dir(), "bench-spark");
+        } catch (java.io.IOException e) {
+            throw new dev.emo.UserError(dev.emo.EmoHome.dir() + ": cannot create a folder for the cluster (" + e.getMessage() + "); set EMO_HOME to a writable folder");
+        }
+        System.out.printf("data-parallel gradient steps, %s, %d executors × %dx%d, loopback cluster (one core per executor) in %s%n",
+                arch, executors, batch, length, work);
+        SparkBenchmark.Result r = SparkBenchmark.run(arch, executors, batch, length, steps, work, workerMemory);
+        var later = r.steps().subList(Math.min(1, r.steps().size() - 1), r.steps().size());   // step 0 builds the executors' graphs
+        double wall = later.stream().mapToDouble(t -> t.wallSeconds()).average().orElse(0);
+        double compute = later.stream().mapToDouble(t -> t.computeSeconds()).average().orElse(0);
+        long bytes = r.steps().get(0).bytesPerExecutorEachWay();
+        System.out.printf("mean of steps 1..%d: %.2f s per step = %.2f s compute + %.2f s communication and scheduling (%.0f %%); "
+                + "%.1f MB to and from each executor per step%n", r.steps().size() - 1, wall, compute, wall - compute,
+                100 * (wall - compute) / wall, bytes / 1e6);
+        writeJson(java.util.Map.of("seconds_per_step", wall, "compute_seconds", compute, "communication_seconds", wall - compute,
+                "bytes_per_executor_each_way", bytes, "executors", executors));
         return 0;
     }
 

@@ -31,8 +31,16 @@ public final class ShardGradients {
 
     private ShardGradients() {}
 
-    /** The model and objective an executor trains: all it needs to build the graph the driver has. */
-    public record Spec(String modelDir, LoraSpec lora, Objective objective) implements Serializable {}
+    /**
+     * The model and objective an executor trains: all it needs to build the graph the driver has.
+     * {@code randomArch}: benchmarks only, a reference architecture with random weights instead of
+     * {@code modelDir} (the broadcast replaces every trainable weight before the first share anyway).
+     */
+    public record Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective) implements Serializable {
+        public Spec(String modelDir, LoraSpec lora, Objective objective) {
+            this(modelDir, null, lora, objective);
+        }
+    }
 
     /** One micro-batch: ids and mask [B, T], and its LoRA dropout seed. */
     public record Micro(long[][] ids, long[][] mask, long seed) implements Serializable {}
@@ -63,7 +71,8 @@ public final class ShardGradients {
     /** The executor's trainer for a spec, built on first use in this JVM. */
     static synchronized GraphTrainer trainer(Spec spec) {
         return TRAINERS.computeIfAbsent(spec, s -> {
-            CausalLM model = Models.load(Path.of(s.modelDir()), new GraphOptions(false, s.lora())).model();
+            CausalLM model = s.randomArch() != null ? dev.emo.registry.Architectures.randomModel(s.randomArch(), 1, new GraphOptions(false, s.lora()))
+                    : Models.load(Path.of(s.modelDir()), new GraphOptions(false, s.lora())).model();
             COSTS.put(s, CostEmbedding.normalizedCopy(model.lmHead().getArr()));   // frozen: the base head, before any update
             return new GraphTrainer(model);
         });

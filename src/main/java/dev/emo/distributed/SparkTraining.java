@@ -80,6 +80,13 @@ public final class SparkTraining implements AutoCloseable {
         SparkConf conf = new SparkConf().setAppName("emo-dl4j finetune").setMaster(master)
                 .set("spark.executor.instances", Integer.toString(executors))
                 .set("spark.ui.enabled", "false");
+        long weightBytes = 4 * model.trainableWeights().values().stream().mapToLong(a -> a.length()).sum();
+        if (!conf.contains("spark.executor.memory")) {
+            // an executor's heap holds the broadcast weights, its gradient sum and their serialized forms (graph arrays are off-heap)
+            conf.set("spark.executor.memory", Math.max(1024, 5 * (weightBytes >> 20) + 512) + "m");
+        }
+        // the tree sum's last level brings whole gradients to the driver: more than Spark's default 1 GB cap for a model of 130M+ parameters
+        if (!conf.contains("spark.driver.maxResultSize")) conf.set("spark.driver.maxResultSize", "0");
         String given = conf.get("spark.executor.extraJavaOptions", "");   // spark-submit's --conf: kept, ours added
         conf.set("spark.executor.extraJavaOptions", (given + " " + executorOptions).trim());
         if (!conf.contains("spark.jars")) {

@@ -148,21 +148,26 @@ class SparkTrainingTest {
         assertEquals(2, settings.path("gradientAccumulationSteps").asInt(), "the run records the global accumulation");
     }
 
-    /** The driver JVM killed with SIGKILL mid-run; `--resume_from_checkpoint latest` on the same cluster finishes with the same losses. */
+    /**
+     * The driver started as a user starts it on YARN or Kubernetes, through spark-submit (its main
+     * class, SparkSubmit, in client mode: the master comes from --master, the application jar from
+     * the command line, finetune has no --spark_master), killed with SIGKILL mid-run;
+     * `--resume_from_checkpoint latest` on the same cluster finishes with the same losses.
+     */
     @Test
     @Order(2)
-    void aKilledDriverResumesWithTheSameLosses() throws Exception {
+    void aDriverStartedBySparkSubmitAndKilledResumesWithTheSameLosses() throws Exception {
         Path killed = work.resolve("killed");
-        List<String> args = new ArrayList<>(List.of("finetune", "--model", Fixtures.model("tiny-gpt2").toString(),
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m"));
+        cmd.addAll(LocalSparkCluster.javaModuleOptions());   // what the spark-submit script's launcher adds
+        cmd.addAll(List.of("-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(), "-cp", System.getProperty("java.class.path"),
+                "org.apache.spark.deploy.SparkSubmit", "--master", cluster.masterUrl(), "--conf", "spark.driver.host=127.0.0.1",
+                "--conf", "spark.executor.instances=2", "--class", "dev.emo.cli.Main", cluster.appJar().toString()));
+        cmd.addAll(List.of("finetune", "--model", Fixtures.model("tiny-gpt2").toString(),
                 "--train_file", train.toString(), "--validation_file", train.toString(), "--max_eval_samples", "8",
                 "--block_size", "16", "--per_device_train_batch_size", "4", "--per_device_eval_batch_size", "2",
                 "--max_steps", Integer.toString(STEPS), "--save_steps", "2", "--eval_steps", "4", "--learning_rate", "5e-3", "--seed", "5",
-                "--output_dir", killed.toString(), "--spark_master", cluster.masterUrl(), "--spark_executors", "2"));
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m"));
-        cmd.addAll(LocalSparkCluster.javaModuleOptions());
-        cmd.addAll(List.of("-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(), "-cp", System.getProperty("java.class.path"),
-                "dev.emo.cli.Main"));
-        cmd.addAll(args);
+                "--output_dir", killed.toString()));
         Path log = work.resolve("driver.log");
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
@@ -171,6 +176,8 @@ class SparkTrainingTest {
         p.destroyForcibly();   // SIGKILL
         p.waitFor();
         assertFalse(Files.exists(killed.resolve("checkpoint-" + STEPS)), "killed before the end");
+        JsonNode recorded = new ObjectMapper().readTree(killed.resolve("run.json").toFile()).path("settings").path("training_args");
+        assertEquals(2, recorded.path("gradientAccumulationSteps").asInt(), "under spark-submit the run trained on 2 executors");
 
         FinetuneJob.prepare(run(killed).spark(spark()).resumeFromCheckpoint("latest").build()).run(FinetuneJob.Listener.NONE);
         assertSameLosses(killed, "driver killed after checkpoint-4, resumed");
