@@ -36,9 +36,30 @@ export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 # libnd4j's OpenMP threads otherwise spin after every op and compete with OpenBLAS's threads for the
 # cores: passive waiting made decoding ~2x and training steps ~5-10 % faster on 2 cores.
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# Spark's --add-opens for Java 17 (what spark-submit adds; org.apache.spark.launcher.JavaModuleOptions), for
+# finetune --spark_master, whose driver is this JVM. RunScriptTest checks the list against Spark's.
+SPARK_OPENS=(
+  -XX:+IgnoreUnrecognizedVMOptions
+  --add-opens=java.base/java.lang=ALL-UNNAMED
+  --add-opens=java.base/java.lang.invoke=ALL-UNNAMED
+  --add-opens=java.base/java.lang.reflect=ALL-UNNAMED
+  --add-opens=java.base/java.io=ALL-UNNAMED
+  --add-opens=java.base/java.net=ALL-UNNAMED
+  --add-opens=java.base/java.nio=ALL-UNNAMED
+  --add-opens=java.base/java.util=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent=ALL-UNNAMED
+  --add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED
+  --add-opens=java.base/jdk.internal.ref=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.ch=ALL-UNNAMED
+  --add-opens=java.base/sun.nio.cs=ALL-UNNAMED
+  --add-opens=java.base/sun.security.action=ALL-UNNAMED
+  --add-opens=java.base/sun.util.calendar=ALL-UNNAMED
+  --add-opens=java.security.jgss/sun.security.krb5=ALL-UNNAMED
+  -Djdk.reflect.useDirectMethodHandle=false
+)
 # -Xss: ONNX Runtime needs a larger thread stack with a long class path.
 # JavaCPP's physical-memory cap counts freed-but-cached malloc memory too and stalls in GC near it,
 # so it is off by default (EMO_MAX_RAM=20G sets one).
-exec java -Xss4m ${EMO_JAVA_OPTS:--Xmx6g} \
+exec java -Xss4m ${EMO_JAVA_OPTS:--Xmx6g} "${SPARK_OPENS[@]}" \
   -Dorg.bytedeco.javacpp.maxphysicalbytes="${EMO_MAX_RAM:-0}" -Dorg.bytedeco.javacpp.maxbytes=0 \
   -cp "$ROOT/target/classes:$(cat "$CP_FILE")" dev.emo.cli.Main "$@"

@@ -48,8 +48,9 @@ public final class SparkBenchmark {
                 }
                 spark.gradients().sum(micro, Collections.nCopies(executors, 0L), new FusedLmLoss(mle), cost);
                 SparkGradients.StepTiming t = spark.gradients().timings().get(s);
-                System.out.printf("  step %d: %.2f s wall, %.2f s compute (slowest executor), %.2f s communication and scheduling%n",
-                        s, t.wallSeconds(), t.computeSeconds(), t.communicationSeconds());
+                System.out.printf("  step %d: %.2f s wall = %.2f s compute (slowest executor) + %.2f s communication and scheduling "
+                                + "(of which: driver writes the weights' broadcast %.2f s, slowest executor fetches it %.2f s)%n",
+                        s, t.wallSeconds(), t.computeSeconds(), t.communicationSeconds(), t.broadcastSeconds(), t.fetchSeconds());
             }
             return new Result(arch, executors, microBatch, length, spark.gradients().timings());
         }

@@ -47,24 +47,22 @@ public final class ShardGradients {
 
     /**
      * A share's sums: gradients (float32, trainable-parameter order), loss and MLE sums, tokens,
-     * guarded tokens, micro-batches; and the slowest share's compute time (the step's critical path).
+     * guarded tokens, micro-batches; and the slowest share's times to fetch the broadcast weights
+     * and to compute (the step's critical path).
      */
-    public record Sum(float[][] gradients, double lossSum, double mleSum, long tokens, long guarded, int microBatches,
-                      long computeNanos) implements Serializable {
+    public record Sum(byte[][] gradients, double lossSum, double mleSum, long tokens, long guarded, int microBatches,
+                      long fetchNanos, long computeNanos) implements Serializable {
         public Sum add(Sum o) {
             if (microBatches == 0) return o;
             if (o.microBatches == 0) return this;
-            float[][] g = new float[gradients.length][];
-            for (int i = 0; i < g.length; i++) {
-                g[i] = gradients[i].clone();
-                for (int j = 0; j < g[i].length; j++) g[i][j] += o.gradients[i][j];
-            }
-            return new Sum(g, lossSum + o.lossSum, mleSum + o.mleSum, tokens + o.tokens, guarded + o.guarded, microBatches + o.microBatches,
-                    Math.max(computeNanos, o.computeNanos));
+            // in place: Spark's aggregate lets combOp modify and return its first argument (each task gets its own copy of the zero)
+            for (int i = 0; i < gradients.length; i++) FloatBytes.addInto(gradients[i], o.gradients[i]);
+            return new Sum(gradients, lossSum + o.lossSum, mleSum + o.mleSum, tokens + o.tokens, guarded + o.guarded, microBatches + o.microBatches,
+                    Math.max(fetchNanos, o.fetchNanos), Math.max(computeNanos, o.computeNanos));
         }
 
         public static Sum zero() {
-            return new Sum(new float[0][], 0, 0, 0, 0, 0, 0);
+            return new Sum(new byte[0][], 0, 0, 0, 0, 0, 0, 0);
         }
     }
 
@@ -78,30 +76,32 @@ public final class ShardGradients {
         });
     }
 
-    /** The share's sums, with the trainable weights first set to {@code weights} (null: keep the executor's). */
-    public static synchronized Sum compute(Spec spec, List<Micro> share, float[][] weights) {
+    /** The share's sums, with the trainable weights first set to {@code weights} (fetched from the driver's broadcast). */
+    public static synchronized Sum compute(Spec spec, List<Micro> share, java.util.function.Supplier<byte[][]> weights) {
+        long f0 = System.nanoTime();
+        byte[][] w = weights.get();
         long t0 = System.nanoTime();
-        GraphTrainer trainer = withWeights(spec, weights);
+        GraphTrainer trainer = withWeights(spec, w);
         List<Long> seeds = share.stream().map(Micro::seed).toList();
         GradientSource local = GradientSource.local(trainer);
         GradientSource.Sum s = local.sum(batches(share), seeds, new FusedLmLoss(spec.objective()), COSTS.get(spec));
-        float[][] g = new float[s.grads().size()][];
+        byte[][] g = new byte[s.grads().size()][];
         int i = 0;
-        for (INDArray grad : s.grads().values()) g[i++] = grad.dup('c').data().asFloat();
+        for (INDArray grad : s.grads().values()) g[i++] = FloatBytes.of(grad);
         local.recycle(s.grads());
-        return new Sum(g, s.lossSum(), s.mleSum(), s.tokens(), s.guarded(), share.size(), System.nanoTime() - t0);
+        return new Sum(g, s.lossSum(), s.mleSum(), s.tokens(), s.guarded(), share.size(), t0 - f0, System.nanoTime() - t0);
     }
 
     /** An evaluation share's sums (forward passes only), at {@code weights}. */
-    public static synchronized GradientSource.EvalSum evaluate(Spec spec, List<Micro> share, float[][] weights) {
+    public static synchronized GradientSource.EvalSum evaluate(Spec spec, List<Micro> share, byte[][] weights) {
         GraphTrainer trainer = withWeights(spec, weights);
         return GradientSource.local(trainer).evaluate(batches(share), new FusedLmLoss(spec.objective()), COSTS.get(spec));
     }
 
-    private static GraphTrainer withWeights(Spec spec, float[][] weights) {
+    private static GraphTrainer withWeights(Spec spec, byte[][] weights) {
         GraphTrainer trainer = trainer(spec);
         List<INDArray> params = new ArrayList<>(trainer.model().trainableWeights().values());
-        if (weights != null) for (int i = 0; i < params.size(); i++) params.get(i).assign(Nd4j.create(weights[i], params.get(i).shape(), 'c'));
+        if (weights != null) for (int i = 0; i < params.size(); i++) FloatBytes.into(weights[i], params.get(i));
         return trainer;
     }
 

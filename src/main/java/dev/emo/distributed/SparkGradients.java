@@ -36,11 +36,13 @@ public final class SparkGradients implements GradientSource {
     private final List<StepTiming> timings = new ArrayList<>();
 
     /**
-     * One step's time: wall (broadcast, scheduling, the shares, the tree sum) and the slowest
-     * executor's compute; the rest is communication and scheduling. Bytes: the weights each executor
+     * One step's time: wall (broadcast, scheduling, the shares, the tree sum); of it, the driver's
+     * writing of the broadcast, the slowest executor's fetch of it, and the slowest executor's
+     * compute; all but the compute is communication and scheduling. Bytes: the weights each executor
      * receives and the gradient sum it sends (float32, the same size).
      */
-    public record StepTiming(double wallSeconds, double computeSeconds, long bytesPerExecutorEachWay) {
+    public record StepTiming(double wallSeconds, double broadcastSeconds, double fetchSeconds, double computeSeconds,
+                             long bytesPerExecutorEachWay) {
         public double communicationSeconds() {
             return Math.max(0, wallSeconds - computeSeconds);
         }
@@ -57,21 +59,23 @@ public final class SparkGradients implements GradientSource {
     public Sum sum(List<INDArray[]> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed) {
         long t0 = System.nanoTime();
         Map<String, INDArray> trainable = model.trainableWeights();
-        Broadcast<float[][]> current = sc.broadcast(weights(trainable));
+        Broadcast<byte[][]> current = sc.broadcast(weights(trainable));
+        long written = System.nanoTime();
         List<List<ShardGradients.Micro>> shares = shares(microBatches, dropoutSeeds);
         ShardGradients.Spec s = spec;
         ShardGradients.Sum total = sc.parallelize(shares, shares.size())
-                .map(share -> ShardGradients.compute(s, share, current.value()))
+                .map(share -> ShardGradients.compute(s, share, current::value))
                 .treeAggregate(ShardGradients.Sum.zero(), ShardGradients.Sum::add, ShardGradients.Sum::add);
         current.destroy();
         Map<String, INDArray> grads = new LinkedHashMap<>();
         int i = 0;
         long bytes = 0;
         for (var e : trainable.entrySet()) {
-            grads.put(e.getKey(), Nd4j.create(total.gradients()[i++], e.getValue().shape(), 'c'));
+            grads.put(e.getKey(), FloatBytes.array(total.gradients()[i++], e.getValue().shape()));
             bytes += 4 * e.getValue().length();
         }
-        StepTiming t = new StepTiming((System.nanoTime() - t0) / 1e9, total.computeNanos() / 1e9, bytes);
+        StepTiming t = new StepTiming((System.nanoTime() - t0) / 1e9, (written - t0) / 1e9, total.fetchNanos() / 1e9,
+                total.computeNanos() / 1e9, bytes);
         timings.add(t);
         LOG.debug("spark step: {} s wall, {} s compute (slowest executor), {} MB each way per executor",
                 t.wallSeconds(), t.computeSeconds(), bytes >> 20);
@@ -81,7 +85,7 @@ public final class SparkGradients implements GradientSource {
     @Override
     public EvalSum evaluate(List<INDArray[]> batches, FusedLmLoss loss, INDArray costEmbed) {
         if (batches.isEmpty()) return new EvalSum(0, 0, 0);
-        Broadcast<float[][]> current = sc.broadcast(weights(model.trainableWeights()));
+        Broadcast<byte[][]> current = sc.broadcast(weights(model.trainableWeights()));
         List<List<ShardGradients.Micro>> shares = shares(batches, java.util.Collections.nCopies(batches.size(), 0L));
         ShardGradients.Spec s = spec;
         EvalSum total = sc.parallelize(shares, shares.size())
@@ -96,10 +100,10 @@ public final class SparkGradients implements GradientSource {
         return List.copyOf(timings);
     }
 
-    private static float[][] weights(Map<String, INDArray> trainable) {
-        float[][] weights = new float[trainable.size()][];
+    private static byte[][] weights(Map<String, INDArray> trainable) {
+        byte[][] weights = new byte[trainable.size()][];
         int w = 0;
-        for (INDArray a : trainable.values()) weights[w++] = a.dup('c').data().asFloat();
+        for (INDArray a : trainable.values()) weights[w++] = FloatBytes.of(a);
         return weights;
     }
 

@@ -82,11 +82,14 @@ public final class SparkTraining implements AutoCloseable {
                 .set("spark.ui.enabled", "false");
         long weightBytes = 4 * model.trainableWeights().values().stream().mapToLong(a -> a.length()).sum();
         if (!conf.contains("spark.executor.memory")) {
-            // an executor's heap holds the broadcast weights, its gradient sum and their serialized forms (graph arrays are off-heap)
-            conf.set("spark.executor.memory", Math.max(1024, 5 * (weightBytes >> 20) + 512) + "m");
+            // an executor's heap holds the broadcast weights (as values and as blocks), its gradient sum and that sum's
+            // serialized task result, which grows by doubling (graph arrays are off-heap): 5x the weights ran out for GPT-2 small
+            conf.set("spark.executor.memory", Math.max(1024, 8 * (weightBytes >> 20) + 1024) + "m");
         }
         // the tree sum's last level brings whole gradients to the driver: more than Spark's default 1 GB cap for a model of 130M+ parameters
         if (!conf.contains("spark.driver.maxResultSize")) conf.set("spark.driver.maxResultSize", "0");
+        // float weights barely compress: LZ4 on both ends of every step's broadcast cost more than it saved (measured on loopback)
+        if (!conf.contains("spark.broadcast.compress")) conf.set("spark.broadcast.compress", "false");
         String given = conf.get("spark.executor.extraJavaOptions", "");   // spark-submit's --conf: kept, ours added
         conf.set("spark.executor.extraJavaOptions", (given + " " + executorOptions).trim());
         if (!conf.contains("spark.jars")) {
