@@ -82,7 +82,49 @@ final class ShapeOnlyOps {
             if (s == 1 && gs[a] != 1) axes.add(a);
             else if (s != gs[a]) throw new IllegalArgumentException("cannot reduce " + Arrays.toString(gs) + " to " + Arrays.toString(shape));
         }
+        if (leadingAxes(axes, gs.length - shape.length + trailingOnes(shape)) && dense(g) && dense(out)) {
+            sumRows(g, out);
+            return out;
+        }
         INDArray sum = axes.isEmpty() ? g : g.sum(true, axes.stream().mapToInt(Integer::intValue).toArray());
         return out.assign(sum.reshape(shape));
+    }
+
+    /** The number of size-1 dimensions at the front of {@code shape} (a bias [1, C] broadcast like [C]). */
+    private static int trailingOnes(long[] shape) {
+        int n = 0;
+        while (n < shape.length - 1 && shape[n] == 1) n++;
+        return n;
+    }
+
+    /** Whether the axes are exactly 0..k-1 (k ≥ 1): g is then [rows, columns] reduced over its rows. */
+    private static boolean leadingAxes(List<Integer> axes, int k) {
+        if (k < 1 || axes.size() != k) return false;
+        for (int i = 0; i < k; i++) if (axes.get(i) != i) return false;
+        return true;
+    }
+
+    private static boolean dense(INDArray a) {
+        return a.dataType() == DataType.FLOAT && !a.isView() && a.offset() == 0 && a.ordering() == 'c' && a.data().length() == a.length();
+    }
+
+    /**
+     * out [C] = Σ_rows g [R, C], for the bias gradients of every linear layer. libnd4j reduces such a
+     * column sum through strided per-column passes (≈ 0.8 s a GPT-2-small step over 48 biases); here
+     * each thread takes a block of columns and walks the rows in memory order, accumulating in double.
+     */
+    private static void sumRows(INDArray g, INDArray out) {
+        int cols = (int) out.length(), rows = (int) (g.length() / cols);
+        java.nio.FloatBuffer gs = g.data().asNioFloat(), os = out.data().asNioFloat();
+        int parts = (long) rows * cols < (1 << 16) ? 1 : Math.min(cols, Runtime.getRuntime().availableProcessors());
+        java.util.stream.IntStream.range(0, parts).parallel().forEach(p -> {
+            int c0 = (int) ((long) cols * p / parts), c1 = (int) ((long) cols * (p + 1) / parts);
+            double[] acc = new double[c1 - c0];
+            for (int r = 0; r < rows; r++) {
+                int o = r * cols;
+                for (int c = c0; c < c1; c++) acc[c - c0] += gs.get(o + c);
+            }
+            for (int c = c0; c < c1; c++) os.put(c, (float) acc[c - c0]);
+        });
     }
 }

@@ -35,7 +35,7 @@ public final class GeluNew {
     }
 
     private static float sigmoid(float u) {
-        return (float) (1.0 / (1.0 + Math.exp(-u)));
+        return 1f / (1f + FloatExp.exp(-u));
     }
 
     /** x [any shape] → y. */
@@ -63,9 +63,9 @@ public final class GeluNew {
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
             forRows(rows, width, (from, to) -> {
-                for (long i = (long) from * width, end = Math.min(n, (long) to * width); i < end; i++) {
-                    float x = xs.get((int) i);
-                    ys.put((int) i, x * sigmoid(x * (x * x * K1 + K0)));
+                for (int i = from * width, end = (int) Math.min(n, (long) to * width); i < end; i++) {   // int: a counted loop for the JIT
+                    float x = xs.get(i);
+                    ys.put(i, x * sigmoid(x * (x * x * K1 + K0)));
                 }
             });
             return new INDArray[]{y};
@@ -102,10 +102,10 @@ public final class GeluNew {
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
             forRows(rows, width, (from, to) -> {
-                for (long i = (long) from * width, end = Math.min(n, (long) to * width); i < end; i++) {
-                    float x = xs.get((int) i), x2 = x * x;
+                for (int i = from * width, end = (int) Math.min(n, (long) to * width); i < end; i++) {
+                    float x = xs.get(i), x2 = x * x;
                     float s = sigmoid(x * (x2 * K1 + K0));
-                    ds.put((int) i, gs.get((int) i) * (s + x * s * (1 - s) * (K0 + 3 * K1 * x2)));
+                    ds.put(i, gs.get(i) * (s + x * s * (1 - s) * (K0 + 3 * K1 * x2)));
                 }
             });
             return new INDArray[]{dx};

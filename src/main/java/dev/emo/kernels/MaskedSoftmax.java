@@ -85,7 +85,7 @@ public final class MaskedSoftmax {
                     }
                     double sum = 0;
                     for (int j = 0; j < w; j++) {
-                        z[j] = (float) Math.exp(z[j] - max);
+                        z[j] = FloatExp.exp(z[j] - max);
                         sum += z[j];
                     }
                     float inv = (float) (1.0 / sum);

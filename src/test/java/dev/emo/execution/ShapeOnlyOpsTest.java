@@ -24,4 +24,19 @@ class ShapeOnlyOpsTest {
             assertThrows(IllegalArgumentException.class, () -> ShapeOnlyOps.reduceTo(g, new long[]{3, 3, 4}, pool));
         }
     }
+
+    /** A bias gradient large enough to be split across threads by column blocks: Σ over rows, as ND4J's sum in float64. */
+    @Test
+    void sumsLargeBiasGradientsOverRows() {
+        Nd4j.getRandom().setSeed(3);
+        INDArray g = Nd4j.randn(DataType.FLOAT, 2, 300, 131);
+        try (ArrayPool pool = new ArrayPool()) {
+            for (long[] shape : new long[][]{{131}, {1, 131}, {1, 1, 131}}) {
+                INDArray want = g.castTo(DataType.DOUBLE).sum(0, 1).reshape(shape);
+                INDArray got = ShapeOnlyOps.reduceTo(g, shape, pool);
+                assertArrayEquals(shape, got.shape());
+                assertEquals(0, want.sub(got.castTo(DataType.DOUBLE)).amaxNumber().doubleValue(), 1e-4, java.util.Arrays.toString(shape));
+            }
+        }
+    }
 }
