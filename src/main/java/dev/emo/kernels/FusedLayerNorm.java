@@ -83,7 +83,7 @@ public final class FusedLayerNorm {
             double eps = tArguments.get(0);
             INDArray y = out.acquire(args[0].shape());
             FloatBuffer xs = floats(args[0]), gain = floats(args[1]), bias = floats(args[2]), ys = y.data().asNioFloat();
-            forRows(nd[0], d, (from, to) -> {
+            Rows.parallel(nd[0], d, (from, to) -> {
                 for (int r = from; r < to; r++) {
                     int o = r * d;
                     double[] st = stats(xs, o, d, eps);
@@ -129,7 +129,7 @@ public final class FusedLayerNorm {
             FloatBuffer dxs = dx == null ? null : dx.data().asNioFloat();
             // per-chunk sums, added in row order afterwards so that the result does not depend on which thread finished first
             java.util.concurrent.ConcurrentSkipListMap<Integer, double[][]> partials = new java.util.concurrent.ConcurrentSkipListMap<>();
-            forRows(n, d, (from, to) -> {
+            Rows.parallel(n, d, (from, to) -> {
                 double[] sumGx = new double[d], sumG = new double[d];
                 double[] xhat = new double[d];
                 for (int r = from; r < to; r++) {

@@ -62,7 +62,7 @@ public final class GeluNew {
             FloatBuffer xs = floats(args[0]), ys = y.data().asNioFloat();
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
-            forRows(rows, width, (from, to) -> {
+            Rows.parallel(rows, width, (from, to) -> {
                 for (int i = from * width, end = (int) Math.min(n, (long) to * width); i < end; i++) {   // int: a counted loop for the JIT
                     float x = xs.get(i);
                     ys.put(i, x * sigmoid(x * (x * x * K1 + K0)));
@@ -101,7 +101,7 @@ public final class GeluNew {
             FloatBuffer xs = floats(args[0]), gs = floats(args[1]), ds = dx.data().asNioFloat();
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
-            forRows(rows, width, (from, to) -> {
+            Rows.parallel(rows, width, (from, to) -> {
                 for (int i = from * width, end = (int) Math.min(n, (long) to * width); i < end; i++) {
                     float x = xs.get(i), x2 = x * x;
                     float s = sigmoid(x * (x2 * K1 + K0));

@@ -14,7 +14,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.List;
-import java.util.stream.IntStream;
 
 /**
  * A graph op that only our graph executor runs: a fused forward (or backward) of what would
@@ -26,8 +25,6 @@ import java.util.stream.IntStream;
  */
 public abstract class HostOp extends DynamicCustomOp {
     private static final boolean CPU = Nd4j.getBackend().getClass().getSimpleName().startsWith("Cpu");
-    /** Elements below which an op runs on the calling thread (decode-sized arrays). */
-    private static final long PARALLEL_FROM = 1L << 15;
 
     /** Allocates an output array (float, C order, dense) of a shape. */
     public interface Outputs {
@@ -81,18 +78,4 @@ public abstract class HostOp extends DynamicCustomOp {
         return dense.data().asNioFloat();
     }
 
-    /** A loop body over rows [from, to). */
-    interface Rows {
-        void run(int from, int to);
-    }
-
-    /** Runs {@code body} over {@code rows} rows of {@code width} elements, split across the common pool's threads and this one. */
-    static void forRows(int rows, long width, Rows body) {
-        int chunks = (long) rows * width < PARALLEL_FROM ? 1 : Math.min(rows, Math.max(1, Runtime.getRuntime().availableProcessors()));
-        if (chunks == 1) {
-            body.run(0, rows);
-            return;
-        }
-        IntStream.range(0, chunks).parallel().forEach(c -> body.run((int) ((long) rows * c / chunks), (int) ((long) rows * (c + 1) / chunks)));
-    }
 }

@@ -74,7 +74,7 @@ public final class MaskedSoftmax {
             INDArray p = out.acquire(args[0].shape());
             FloatBuffer s = floats(args[0]), b = floats(args[1]), ps = p.data().asNioFloat();
             int w = l.width();
-            forRows(l.rows(), w, (from, to) -> {
+            Rows.parallel(l.rows(), w, (from, to) -> {
                 float[] z = new float[w];
                 for (int r = from; r < to; r++) {
                     int o = r * w, ob = l.biasRow(r);
@@ -131,7 +131,7 @@ public final class MaskedSoftmax {
             int w = l.width();
             float[] biasSum = dBias == null ? null : new float[(int) dBias.length()];
             // dbias sums over heads, so rows that share a bias row must not run on different threads: one pass on this thread then
-            forRows(l.rows(), dBias == null ? w : 0, (from, to) -> {
+            Rows.parallel(l.rows(), dBias == null ? w : 0, (from, to) -> {
                 for (int r = from; r < to; r++) {
                     int o = r * w;
                     double dot = 0;
