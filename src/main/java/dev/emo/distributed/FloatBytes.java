@@ -1,5 +1,6 @@
 package dev.emo.distributed;
 
+import dev.emo.util.DenseFloats;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -20,16 +21,15 @@ final class FloatBytes {
 
     /** The array's elements (C order) as bytes. */
     static byte[] of(INDArray a) {
-        INDArray dense = dense(a) ? a : a.dup('c');
         ByteBuffer b = ByteBuffer.allocate(Math.multiplyExact(4, Math.toIntExact(a.length()))).order(ByteOrder.LITTLE_ENDIAN);
-        b.asFloatBuffer().put(dense.data().asNioFloat());
+        b.asFloatBuffer().put(DenseFloats.of(a));
         return b.array();
     }
 
     /** Writes the bytes into the array's elements (C order). */
     static void into(byte[] bytes, INDArray a) {
         if (bytes.length != 4 * a.length()) throw new IllegalArgumentException(bytes.length + " bytes for " + a.length() + " floats");
-        if (dense(a)) {
+        if (DenseFloats.is(a)) {
             a.data().asNioFloat().put(view(bytes));
         } else {
             INDArray tmp = Nd4j.createUninitialized(DataType.FLOAT, a.shape());
@@ -53,9 +53,5 @@ final class FloatBytes {
 
     private static FloatBuffer view(byte[] bytes) {
         return ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    }
-
-    private static boolean dense(INDArray a) {
-        return a.dataType() == DataType.FLOAT && !a.isView() && a.offset() == 0 && a.ordering() == 'c' && a.data().length() == a.length();
     }
 }

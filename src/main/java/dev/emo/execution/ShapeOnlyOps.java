@@ -1,5 +1,6 @@
 package dev.emo.execution;
 
+import dev.emo.util.DenseFloats;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.autodiff.samediff.internal.SameDiffOp;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -82,7 +83,7 @@ final class ShapeOnlyOps {
             if (s == 1 && gs[a] != 1) axes.add(a);
             else if (s != gs[a]) throw new IllegalArgumentException("cannot reduce " + Arrays.toString(gs) + " to " + Arrays.toString(shape));
         }
-        if (leadingAxes(axes, gs.length - shape.length + trailingOnes(shape)) && dense(g) && dense(out)) {
+        if (leadingAxes(axes, gs.length - shape.length + trailingOnes(shape)) && DenseFloats.is(g) && DenseFloats.is(out)) {
             sumRows(g, out);
             return out;
         }
@@ -102,10 +103,6 @@ final class ShapeOnlyOps {
         if (k < 1 || axes.size() != k) return false;
         for (int i = 0; i < k; i++) if (axes.get(i) != i) return false;
         return true;
-    }
-
-    private static boolean dense(INDArray a) {
-        return a.dataType() == DataType.FLOAT && !a.isView() && a.offset() == 0 && a.ordering() == 'c' && a.data().length() == a.length();
     }
 
     /**

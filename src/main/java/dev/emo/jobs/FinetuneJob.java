@@ -110,7 +110,7 @@ public final class FinetuneJob {
             throw UserError.of(s.model().resolve("config.json"), "--block_size " + s.blockSize() + " does not fit the model's "
                     + positions + " positions", "pass --block_size between 2 and " + positions);
         }
-        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(s.model());
+        Tokenizer tok = ModelFamilies.tokenizer(s.model());
         List<int[]> trainDocs = docs(s, s.trainFile(), tok);
         List<int[]> valDocs;
         if (s.validationFile() != null) {
@@ -167,10 +167,7 @@ public final class FinetuneJob {
             throw new UserError("--cost_embedding " + s.costEmbedding() + ": with --spark_master only the frozen head is supported; leave the flag out");
         }
         dev.emo.distributed.SparkTraining.checkReachable(s.spark().master());
-        return new FinetuneSettings(s.model(), s.trainFile(), s.validationFile(), s.testFile(), s.validationSplitPercentage(), s.textColumn(),
-                s.blockSize(), s.lineByLine(), s.maxTrainSamples(), s.maxEvalSamples(), s.objective(), s.costEmbedding(),
-                s.training().withAccumulation(s.training().gradientAccumulationSteps() * s.spark().executors()),
-                s.overwriteOutputDir(), s.resumeFromCheckpoint(), s.lora(), s.spark());
+        return s.withTraining(s.training().withAccumulation(s.training().gradientAccumulationSteps() * s.spark().executors()));
     }
 
     /** The settings' LoRA with the family's default targets filled in, or null. */

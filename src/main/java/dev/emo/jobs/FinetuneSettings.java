@@ -132,6 +132,12 @@ public record FinetuneSettings(
         return m;
     }
 
+    /** These settings with other training arguments. */
+    public FinetuneSettings withTraining(TrainingArgs t) {
+        return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
+                maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwriteOutputDir, resumeFromCheckpoint, lora, spark);
+    }
+
     /** These settings for one cell of a comparison: another objective kind, seed and run folder. */
     public FinetuneSettings forRun(String objectiveKind, long seed, Path outputDir, boolean overwrite, String resume) {
         Objective o = new Objective(objectiveKind, objective.ratioCap(), objective.goldDetach(), objective.eta(), objective.gamma(),

@@ -1,5 +1,6 @@
 package dev.emo.kernels;
 
+import dev.emo.util.DenseFloats;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -82,7 +83,7 @@ public final class FusedLayerNorm {
             int d = nd[1];
             double eps = tArguments.get(0);
             INDArray y = out.acquire(args[0].shape());
-            FloatBuffer xs = floats(args[0]), gain = floats(args[1]), bias = floats(args[2]), ys = y.data().asNioFloat();
+            FloatBuffer xs = DenseFloats.of(args[0]), gain = DenseFloats.of(args[1]), bias = DenseFloats.of(args[2]), ys = y.data().asNioFloat();
             Rows.parallel(nd[0], d, (from, to) -> {
                 for (int r = from; r < to; r++) {
                     int o = r * d;
@@ -125,7 +126,7 @@ public final class FusedLayerNorm {
             double eps = tArguments.get(0);
             INDArray dx = needed[0] ? out.acquire(args[0].shape()) : null;
             INDArray dGain = needed[1] ? out.acquire(args[1].shape()) : null, dBias = needed[2] ? out.acquire(args[1].shape()) : null;
-            FloatBuffer xs = floats(args[0]), gain = floats(args[1]), gs = floats(args[2]);
+            FloatBuffer xs = DenseFloats.of(args[0]), gain = DenseFloats.of(args[1]), gs = DenseFloats.of(args[2]);
             FloatBuffer dxs = dx == null ? null : dx.data().asNioFloat();
             // per-chunk sums, added in row order afterwards so that the result does not depend on which thread finished first
             java.util.concurrent.ConcurrentSkipListMap<Integer, double[][]> partials = new java.util.concurrent.ConcurrentSkipListMap<>();

@@ -1,5 +1,6 @@
 package dev.emo.kernels;
 
+import dev.emo.util.DenseFloats;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -59,7 +60,7 @@ public final class GeluNew {
         @Override
         public INDArray[] run(INDArray[] args, boolean[] needed, Outputs out) {
             INDArray y = out.acquire(args[0].shape());
-            FloatBuffer xs = floats(args[0]), ys = y.data().asNioFloat();
+            FloatBuffer xs = DenseFloats.of(args[0]), ys = y.data().asNioFloat();
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
             Rows.parallel(rows, width, (from, to) -> {
@@ -98,7 +99,7 @@ public final class GeluNew {
         @Override
         public INDArray[] run(INDArray[] args, boolean[] needed, Outputs out) {
             INDArray dx = out.acquire(args[0].shape());
-            FloatBuffer xs = floats(args[0]), gs = floats(args[1]), ds = dx.data().asNioFloat();
+            FloatBuffer xs = DenseFloats.of(args[0]), gs = DenseFloats.of(args[1]), ds = dx.data().asNioFloat();
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
             Rows.parallel(rows, width, (from, to) -> {

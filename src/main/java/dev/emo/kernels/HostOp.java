@@ -8,7 +8,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 
-import java.nio.FloatBuffer;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -69,12 +68,4 @@ public abstract class HostOp extends DynamicCustomOp {
     public List<DataType> calculateOutputDataTypes(List<DataType> inputs) {
         return Collections.nCopies(getNumOutputs(), DataType.FLOAT);
     }
-
-    /** The array's elements as a buffer over its own memory; a copy first where it is a view or not C order. */
-    static FloatBuffer floats(INDArray a) {
-        if (a.dataType() != DataType.FLOAT) throw new IllegalArgumentException("host ops take float arrays, got " + a.dataType());
-        INDArray dense = a.isView() || a.offset() != 0 || a.ordering() != 'c' || a.data().length() != a.length() ? a.dup('c') : a;
-        return dense.data().asNioFloat();
-    }
-
 }

@@ -1,5 +1,6 @@
 package dev.emo.kernels;
 
+import dev.emo.util.DenseFloats;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -72,7 +73,7 @@ public final class MaskedSoftmax {
             Layout l = Layout.of(args[0], args[1]);
             float scale = (float) tArguments.get(0).doubleValue();
             INDArray p = out.acquire(args[0].shape());
-            FloatBuffer s = floats(args[0]), b = floats(args[1]), ps = p.data().asNioFloat();
+            FloatBuffer s = DenseFloats.of(args[0]), b = DenseFloats.of(args[1]), ps = p.data().asNioFloat();
             int w = l.width();
             Rows.parallel(l.rows(), w, (from, to) -> {
                 float[] z = new float[w];
@@ -126,7 +127,7 @@ public final class MaskedSoftmax {
             float scale = (float) tArguments.get(0).doubleValue();
             INDArray dScores = needed[0] ? out.acquire(args[0].shape()) : null;
             INDArray dBias = needed[1] ? out.acquire(args[2].shape()) : null;
-            FloatBuffer p = floats(args[0]), g = floats(args[1]);
+            FloatBuffer p = DenseFloats.of(args[0]), g = DenseFloats.of(args[1]);
             FloatBuffer ds = dScores == null ? null : dScores.data().asNioFloat();
             int w = l.width();
             float[] biasSum = dBias == null ? null : new float[(int) dBias.length()];

@@ -95,7 +95,9 @@ public abstract class CausalLM {
     }
 
     /** The LM head matrix [V, d'] (the tied embedding where the head is tied): the default EMO cost embedding. */
-    public abstract SDVariable lmHead();
+    public SDVariable lmHead() {
+        return headWeight;
+    }
 
     public boolean hasKvCache() {
         return kvCache;
@@ -238,8 +240,10 @@ public abstract class CausalLM {
         return positionIds(attentionMask);
     }
 
-    /** Puts the placeholders that carry positions [B, T] (ids, or rotary tables). */
-    protected abstract void putPositions(Map<String, INDArray> feeds, INDArray positions);
+    /** Puts the placeholders that carry positions [B, T]: the {@code position_ids} placeholder; LLaMA feeds rotary tables instead. */
+    protected void putPositions(Map<String, INDArray> feeds, INDArray positions) {
+        feeds.put("position_ids", positions);
+    }
 
     // ---------------------------------------------------------------- building blocks
 

@@ -43,7 +43,6 @@ public final class FineTuner {
     private final TrainingArgs args;
     private final Objective objective;
     private final RunFolder run;
-    private final GraphTrainer trainer;
     private final AdamW optimizer;
     private INDArray costEmbed;
     private final List<Double> stepLosses = new ArrayList<>();
@@ -58,7 +57,7 @@ public final class FineTuner {
     private boolean adaptiveCost;
     private Map<String, String> runSettings = Map.of();
     private boolean mergeLora = true;
-    private GradientSource gradients;
+    private GradientSource gradients;    // null until first used: then this JVM's trainer, unless gradientSource(...) set one
 
     public FineTuner(Models.Loaded loaded, Path modelDir, TrainingArgs args, Objective objective, INDArray costEmbed, RunFolder run) {
         this.model = loaded.model();
@@ -68,8 +67,6 @@ public final class FineTuner {
         this.objective = objective;
         this.costEmbed = costEmbed;
         this.run = run;
-        this.trainer = new GraphTrainer(model);
-        this.gradients = GradientSource.local(trainer);
         this.optimizer = new AdamW(args.adamBeta1(), args.adamBeta2(), args.adamEpsilon(), args.weightDecay(),
                 dev.emo.registry.ModelFamilies.of(model.config())::decays);
     }
@@ -111,7 +108,7 @@ public final class FineTuner {
             for (int i = 0; i < rows.length; i++) rows[i] = start + i;
             batches.add(batch(data, rows));
         }
-        GradientSource.EvalSum s = gradients.evaluate(batches, new FusedLmLoss(objective), costEmbed);
+        GradientSource.EvalSum s = gradients().evaluate(batches, new FusedLmLoss(objective), costEmbed);
         return new Eval(s.mleSum() / Math.max(1, s.tokens()), s.objectiveSum() / Math.max(1, s.tokens()), s.tokens());
     }
 
@@ -135,7 +132,7 @@ public final class FineTuner {
                     micro.add(batch(trainData, rows(order, position, args.perDeviceTrainBatchSize())));
                     seeds.add(args.seed() * 1_000_003L + step * 1_009L + a);   // LoRA dropout: the same masks on resume
                 }
-                GradientSource.Sum s = gradients.sum(micro, seeds, loss, costEmbed);
+                GradientSource.Sum s = gradients().sum(micro, seeds, loss, costEmbed);
                 Map<String, INDArray> sum = s.grads();
                 double lossMean = s.lossSum() / accum, mleMean = s.mleSum() / accum;
                 tokensSinceLog += s.tokens();
@@ -149,7 +146,7 @@ public final class FineTuner {
                 double norm = clip(sum, args.maxGradNorm());
                 double lr = schedule.at(step);
                 optimizer.step(model.trainableWeights(), sum, lr);
-                gradients.recycle(sum);
+                gradients().recycle(sum);
                 step++;
                 stepLosses.add(lossMean);
                 progress.accept(step);
@@ -266,6 +263,12 @@ public final class FineTuner {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** The source of gradients and evaluations: built here on first use, so a run on Spark never builds a local gradient function. */
+    private GradientSource gradients() {
+        if (gradients == null) gradients = GradientSource.local(new GraphTrainer(model));
+        return gradients;
     }
 
     /**

@@ -14,12 +14,11 @@ import java.util.Map;
  * Conv1D weights are stored [in, out], so its "linear" is x·W, not x·Wᵀ.
  */
 public final class Gpt2 extends CausalLM {
-    private final SDVariable wte;
 
     public Gpt2(ModelConfig c, GraphOptions options) {
         super(c, options);
         int d = c.hiddenSize(), ff = c.intermediateSize();
-        wte = param("transformer.wte.weight", c.vocabSize(), d);
+        SDVariable wte = param("transformer.wte.weight", c.vocabSize(), d);
         SDVariable wpe = param("transformer.wpe.weight", c.maxPositions(), d);
         SDVariable positions = sd.placeHolder("position_ids", org.nd4j.linalg.api.buffer.DataType.INT64, -1, -1);
 
@@ -62,16 +61,6 @@ public final class Gpt2 extends CausalLM {
     @Override
     protected INDArray generationPositionIds(INDArray mask) {
         return cumsumPositions(mask, false, 0);
-    }
-
-    @Override
-    protected void putPositions(Map<String, INDArray> feeds, INDArray positions) {
-        feeds.put("position_ids", positions);
-    }
-
-    @Override
-    public SDVariable lmHead() {
-        return wte;
     }
 
     @Override

@@ -17,7 +17,6 @@ import java.util.Map;
  */
 public final class Llama extends CausalLM {
     private final SDVariable embed;
-    private final SDVariable headWeight;
     private final SDVariable ropeCos, ropeSin;  // [N, 1, hd], from the position ids
     private final SDVariable rotateHalf;        // [hd, hd]: x·R = cat(−x[hd/2:], x[:hd/2])
     private final SDVariable repeatKv;          // [kvH·hd, H·hd]: copies kv head j to heads j·rep … j·rep+rep−1
@@ -53,8 +52,7 @@ public final class Llama extends CausalLM {
             x = x.add(linear(silu.mul(up), param(p + "mlp.down_proj.weight", d, ff), null));
         }
         x = rmsNorm(x, param("model.norm.weight", d));
-        headWeight = c.tieWordEmbeddings() ? embed : param("lm_head.weight", c.vocabSize(), d);
-        head(x, headWeight);
+        head(x, c.tieWordEmbeddings() ? embed : param("lm_head.weight", c.vocabSize(), d));
     }
 
     private SDVariable rmsNorm(SDVariable x, SDVariable w) {
@@ -113,11 +111,6 @@ public final class Llama extends CausalLM {
         }
         f.put("rope_cos", Nd4j.create(cos, new long[]{n, 1, hd}, 'c'));
         f.put("rope_sin", Nd4j.create(sin, new long[]{n, 1, hd}, 'c'));
-    }
-
-    @Override
-    public SDVariable lmHead() {
-        return headWeight;
     }
 
     @Override

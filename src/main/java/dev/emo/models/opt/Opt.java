@@ -19,13 +19,12 @@ public final class Opt extends CausalLM {
     /** OPT's learned positions start at index 2 (fairseq's padding offset). */
     public static final int POSITION_OFFSET = 2;
 
-    private final SDVariable embed;
 
     public Opt(ModelConfig c, GraphOptions options) {
         super(c, options);
         int d = c.hiddenSize(), ff = c.intermediateSize(), e = c.wordEmbedProjDim();
         String p0 = "model.decoder.";
-        embed = param(p0 + "embed_tokens.weight", c.vocabSize(), e);
+        SDVariable embed = param(p0 + "embed_tokens.weight", c.vocabSize(), e);
         SDVariable pos = param(p0 + "embed_positions.weight", c.maxPositions() + POSITION_OFFSET, d);
         SDVariable positions = sd.placeHolder("position_ids", DataType.INT64, -1, -1);
 
@@ -62,16 +61,6 @@ public final class Opt extends CausalLM {
     @Override
     protected INDArray positionIds(INDArray mask) {
         return cumsumPositions(mask, true, -1).add(POSITION_OFFSET);
-    }
-
-    @Override
-    protected void putPositions(Map<String, INDArray> feeds, INDArray positions) {
-        feeds.put("position_ids", positions);
-    }
-
-    @Override
-    public SDVariable lmHead() {
-        return embed;
     }
 
     @Override
