@@ -2,6 +2,7 @@ package dev.emo.distributed;
 
 import dev.emo.EmoHome;
 import dev.emo.UserError;
+import dev.emo.kernels.Simd;
 import dev.emo.models.CausalLM;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -76,7 +77,7 @@ public final class SparkTraining implements AutoCloseable {
     /** A context on {@code master} (FinetuneJob.prepare has already checked that it answers: {@link #checkReachable}). */
     public static SparkTraining connect(String master, int executors, ShardGradients.Spec spec, CausalLM model) {
         String executorOptions = String.join(" ", LocalSparkCluster.javaModuleOptions())
-                + " -Xss4m -Dorg.bytedeco.javacpp.maxphysicalbytes=0 -Dorg.bytedeco.javacpp.maxbytes=0";
+                + " " + Simd.JVM_OPTION + " -Xss4m -Dorg.bytedeco.javacpp.maxphysicalbytes=0 -Dorg.bytedeco.javacpp.maxbytes=0";
         SparkConf conf = new SparkConf().setAppName("emo-dl4j finetune").setMaster(master)
                 .set("spark.executor.instances", Integer.toString(executors))
                 .set("spark.ui.enabled", "false");

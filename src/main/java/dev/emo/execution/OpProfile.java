@@ -14,6 +14,16 @@ public final class OpProfile {
 
     private OpProfile() {}
 
+    /** Whether op times are being collected (-Demo.profile=true). */
+    public static boolean enabled() {
+        return ENABLED;
+    }
+
+    /** Adds time spent outside the graph (the loss op, the optimizer) under a name of its own; call only when {@link #enabled()}. */
+    public static void record(String what, long nanos) {
+        add(what, nanos);
+    }
+
     static void add(String opName, long nanos) {
         LongAdder[] t = TOTALS.computeIfAbsent(opName, k -> new LongAdder[]{new LongAdder(), new LongAdder()});
         t[0].add(nanos);

@@ -45,6 +45,28 @@ public final class FusedLayerNorm {
         return new double[]{mean, 1.0 / Math.sqrt(sq / d + eps)};
     }
 
+    /**
+     * x̂ = (x − μ)·r of a row into xhat; returns r = 1/√(var + eps). μ in two steps: a first mean,
+     * then the mean of the row centred on it (FloatLanes.centered), so that rows of tiny variance
+     * keep their digits as with statistics in double.
+     */
+    private static float centered(float[] x, int d, double eps, float[] xhat) {
+        double m0 = FloatLanes.sum(x, d) / d;
+        float hi = (float) m0;
+        double[] c = FloatLanes.centered(x, d, hi, (float) (m0 - hi), 0f, null);
+        double shift = c[0] / d, mean = m0 + shift;
+        float r = (float) (1.0 / Math.sqrt(Math.max(0, c[1] / d - shift * shift) + eps));
+        hi = (float) mean;
+        FloatLanes.centered(x, d, hi, (float) (mean - hi), r, xhat);
+        return r;
+    }
+
+    private static float[] rowOf(FloatBuffer b, int d) {
+        float[] row = new float[d];
+        b.get(0, row, 0, d);
+        return row;
+    }
+
     private static void put(INDArray to, double[] values) {
         FloatBuffer b = to.data().asNioFloat();
         for (int j = 0; j < values.length; j++) b.put(j, (float) values[j]);
@@ -84,9 +106,18 @@ public final class FusedLayerNorm {
             double eps = tArguments.get(0);
             INDArray y = out.acquire(args[0].shape());
             FloatBuffer xs = DenseFloats.of(args[0]), gain = DenseFloats.of(args[1]), bias = DenseFloats.of(args[2]), ys = y.data().asNioFloat();
+            float[] gainRow = rowOf(gain, d), biasRow = rowOf(bias, d);
             Rows.parallel(nd[0], d, (from, to) -> {
+                float[] x = new float[d], xhat = new float[d];
                 for (int r = from; r < to; r++) {
                     int o = r * d;
+                    if (Simd.on()) {
+                        xs.get(o, x, 0, d);
+                        centered(x, d, eps, xhat);
+                        FloatLanes.affine(xhat, gainRow, biasRow, x, d);
+                        ys.put(o, x, 0, d);
+                        continue;
+                    }
                     double[] st = stats(xs, o, d, eps);
                     for (int j = 0; j < d; j++) ys.put(o + j, (float) ((xs.get(o + j) - st[0]) * st[1]) * gain.get(j) + bias.get(j));
                 }
@@ -130,11 +161,29 @@ public final class FusedLayerNorm {
             FloatBuffer dxs = dx == null ? null : dx.data().asNioFloat();
             // per-chunk sums, added in row order afterwards so that the result does not depend on which thread finished first
             java.util.concurrent.ConcurrentSkipListMap<Integer, double[][]> partials = new java.util.concurrent.ConcurrentSkipListMap<>();
+            float[] gainRow = rowOf(gain, d);
             Rows.parallel(n, d, (from, to) -> {
                 double[] sumGx = new double[d], sumG = new double[d];
                 double[] xhat = new double[d];
+                float[] xr = new float[d], gr = new float[d], xh = new float[d], ghr = new float[d];
                 for (int r = from; r < to; r++) {
                     int o = r * d;
+                    if (Simd.on()) {
+                        xs.get(o, xr, 0, d);
+                        gs.get(o, gr, 0, d);
+                        float rstd = centered(xr, d, eps, xh);
+                        FloatLanes.mul(gr, gainRow, ghr, d);
+                        double meanGh = FloatLanes.sum(ghr, d) / d, meanGhX = FloatLanes.dot(ghr, xh, d) / d;
+                        for (int j = 0; j < d; j++) {
+                            sumGx[j] += gr[j] * xh[j];
+                            sumG[j] += gr[j];
+                        }
+                        if (dxs != null) {
+                            FloatLanes.layerNormDx(ghr, xh, (float) meanGh, (float) meanGhX, rstd, xr, d);
+                            dxs.put(o, xr, 0, d);
+                        }
+                        continue;
+                    }
                     double[] st = stats(xs, o, d, eps);
                     double meanGh = 0, meanGhX = 0;
                     for (int j = 0; j < d; j++) {

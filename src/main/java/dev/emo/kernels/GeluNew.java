@@ -64,9 +64,14 @@ public final class GeluNew {
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
             Rows.parallel(rows, width, (from, to) -> {
-                for (int i = from * width, end = (int) Math.min(n, (long) to * width); i < end; i++) {   // int: a counted loop for the JIT
-                    float x = xs.get(i);
-                    ys.put(i, x * sigmoid(x * (x * x * K1 + K0)));
+                float[] x = new float[width], yr = new float[width];
+                for (int r = from; r < to; r++) {
+                    int o = r * width, len = (int) Math.min(width, n - o);
+                    xs.get(o, x, 0, len);
+                    for (int i = Simd.on() ? FloatLanes.geluForward(x, yr, len, K0, K1) : 0; i < len; i++) {
+                        yr[i] = x[i] * sigmoid(x[i] * (x[i] * x[i] * K1 + K0));
+                    }
+                    ys.put(o, yr, 0, len);
                 }
             });
             return new INDArray[]{y};
@@ -103,10 +108,16 @@ public final class GeluNew {
             long n = args[0].length();
             int width = 1024, rows = (int) ((n + width - 1) / width);
             Rows.parallel(rows, width, (from, to) -> {
-                for (int i = from * width, end = (int) Math.min(n, (long) to * width); i < end; i++) {
-                    float x = xs.get(i), x2 = x * x;
-                    float s = sigmoid(x * (x2 * K1 + K0));
-                    ds.put(i, gs.get(i) * (s + x * s * (1 - s) * (K0 + 3 * K1 * x2)));
+                float[] x = new float[width], g = new float[width], d = new float[width];
+                for (int r = from; r < to; r++) {
+                    int o = r * width, len = (int) Math.min(width, n - o);
+                    xs.get(o, x, 0, len);
+                    gs.get(o, g, 0, len);
+                    for (int i = Simd.on() ? FloatLanes.geluBackward(x, g, d, len, K0, K1) : 0; i < len; i++) {
+                        float x2 = x[i] * x[i], s = sigmoid(x[i] * (x2 * K1 + K0));
+                        d[i] = g[i] * (s + x[i] * s * (1 - s) * (K0 + 3 * K1 * x2));
+                    }
+                    ds.put(o, d, 0, len);
                 }
             });
             return new INDArray[]{dx};

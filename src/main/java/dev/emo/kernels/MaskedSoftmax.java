@@ -76,9 +76,18 @@ public final class MaskedSoftmax {
             FloatBuffer s = DenseFloats.of(args[0]), b = DenseFloats.of(args[1]), ps = p.data().asNioFloat();
             int w = l.width();
             Rows.parallel(l.rows(), w, (from, to) -> {
-                float[] z = new float[w];
+                float[] z = new float[w], bias = new float[w];
                 for (int r = from; r < to; r++) {
                     int o = r * w, ob = l.biasRow(r);
+                    if (Simd.on()) {
+                        s.get(o, z, 0, w);
+                        b.get(ob, bias, 0, w);
+                        FloatLanes.scaleAdd(z, w, scale, bias, 0);
+                        float inv = (float) (1.0 / FloatLanes.expShiftSum(z, w, FloatLanes.max(z, w)));
+                        FloatLanes.scale(z, w, inv);
+                        ps.put(o, z, 0, w);
+                        continue;
+                    }
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < w; j++) {
                         z[j] = s.get(o + j) * scale + b.get(ob + j);
@@ -133,8 +142,20 @@ public final class MaskedSoftmax {
             float[] biasSum = dBias == null ? null : new float[(int) dBias.length()];
             // dbias sums over heads, so rows that share a bias row must not run on different threads: one pass on this thread then
             Rows.parallel(l.rows(), dBias == null ? w : 0, (from, to) -> {
+                float[] pr = new float[w], gr = new float[w], dzr = new float[w];
                 for (int r = from; r < to; r++) {
                     int o = r * w;
+                    if (Simd.on()) {
+                        p.get(o, pr, 0, w);
+                        g.get(o, gr, 0, w);
+                        FloatLanes.softmaxBackward(pr, gr, (float) FloatLanes.dot(gr, pr, w), dzr, w);
+                        if (biasSum != null) FloatLanes.addInto(biasSum, l.biasRow(r), dzr, w);
+                        if (ds != null) {
+                            FloatLanes.scale(dzr, w, scale);
+                            ds.put(o, dzr, 0, w);
+                        }
+                        continue;
+                    }
                     double dot = 0;
                     for (int j = 0; j < w; j++) dot += g.get(o + j) * p.get(o + j);
                     float d = (float) dot;

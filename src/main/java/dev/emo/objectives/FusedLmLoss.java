@@ -1,5 +1,6 @@
 package dev.emo.objectives;
 
+import dev.emo.kernels.LossRows;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -18,8 +19,9 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  *
  * <p>Why outside the graph: SameDiff M2.1 has no user-defined ops (a custom op's forward must be
  * a native libnd4j op, and a subclass's doDiff is lost when the gradient graph is cloned). So this
- * op computes its value and dL/dlogits in plain ND4J, and {@code training.GraphTrainer} feeds that
- * gradient into SameDiff's backward pass through the external-gradient hook on the logits.
+ * op computes its value and dL/dlogits outside the graph (row passes on the host, kernels.LossRows, or
+ * ND4J's ops elsewhere), and {@code training.GraphTrainer} feeds that gradient into SameDiff's
+ * backward pass through the external-gradient hook on the logits.
  *
  * <p>Buffers of [N × V] are reused across calls with the same shape: allocating them dominates on
  * CPU (see the DL4J findings).
@@ -55,14 +57,6 @@ public final class FusedLmLoss {
         if (targets.length != n) throw new IllegalArgumentException("targets " + targets.length + " ≠ rows " + n);
         DataType dt = logits.dataType();
         probs = reuse(probs, n, v, dt);
-        // q = softmax(z), and log Σ exp: mle = max + log Σ exp(z − max) − z_y (no log of a tiny q_y)
-        INDArray rowMax = logits.max(1);                                    // [N]
-        probs.assign(logits).subiColumnVector(rowMax.reshape(n, 1));
-        Transforms.exp(probs, false);
-        INDArray rowSum = probs.sum(1);                                     // [N]
-        probs.diviColumnVector(rowSum.reshape(n, 1));
-        double[] maxs = rowMax.toDoubleVector(), sums = rowSum.toDoubleVector();
-
         int[] safe = new int[(int) n];
         int valid = 0;
         for (int t = 0; t < n; t++) {
@@ -73,61 +67,119 @@ public final class FusedLmLoss {
             safe[t] = ok ? targets[t] : 0;
             if (ok) valid++;
         }
-        double[] mle = new double[(int) n], py = new double[(int) n], demd = new double[(int) n];
-        for (int t = 0; t < n; t++) {
-            double zy = logits.getDouble(t, safe[t]);
-            mle[t] = maxs[t] + Math.log(sums[t]) - zy;
-            py[t] = probs.getDouble(t, safe[t]);
+        // host row passes where they apply (CPU, dense float), else ND4J's ops: same formulas, float rounding apart
+        boolean host = LossRows.applies(logits, probs);
+        Tokens r = new Tokens(objective, targets, valid, (int) n);
+        if (host) {
+            LossRows.softmax(logits, probs, r.mle);                          // mle ← log Σ exp z, then − z_y
+        } else {
+            // q = softmax(z), and log Σ exp: mle = max + log Σ exp(z − max) − z_y (no log of a tiny q_y)
+            INDArray rowMax = logits.max(1);                                // [N]
+            probs.assign(logits).subiColumnVector(rowMax.reshape(n, 1));
+            Transforms.exp(probs, false);
+            INDArray rowSum = probs.sum(1);                                 // [N]
+            probs.diviColumnVector(rowSum.reshape(n, 1));
+            double[] maxs = rowMax.toDoubleVector(), sums = rowSum.toDoubleVector();
+            for (int t = 0; t < n; t++) r.mle[t] = maxs[t] + Math.log(sums[t]);
         }
-        double[] sBar = new double[(int) n];
+        for (int t = 0; t < n; t++) {
+            r.mle[t] -= logits.getDouble(t, safe[t]);
+            r.py[t] = probs.getDouble(t, safe[t]);
+        }
+
+        INDArray grad = probs;                                              // q becomes the gradient in place
         if (objective.needsDemd()) {
             INDArray e = costEmbed.castTo(dt);
             INDArray gold = e.getRows(safe);                                // [N, d'] = Ê[y]
             qs = reuse(qs, n, v, dt);
             Nd4j.gemm(gold, e, qs, false, true, 1.0, 0.0);                  // s = Ê[y]·Êᵀ  [N, V]
-            qs.muli(probs);                                                 // q⊙s
-            double[] rowDot = qs.sum(1).toDoubleVector();                   // s̄ = Σ q_j s_j
-            double[] goldNorm = objective.goldDetach() ? gold.mul(gold).sum(1).toDoubleVector() : null;
-            for (int t = 0; t < n; t++) {
-                sBar[t] = rowDot[t];
-                demd[t] = 1 - rowDot[t];
-                // gold-detached q: the gold entry is removed from the value only; s_yy = |Ê[y]|² (= 1)
-                if (goldNorm != null) demd[t] += py[t] * goldNorm[t];
+            // gold-detached q: the gold entry is removed from DEMD's value only; s_yy = |Ê[y]|² (= 1)
+            r.goldNorm = objective.goldDetach() ? gold.mul(gold).sum(1).toDoubleVector() : null;
+            if (host) {
+                LossRows.gradient(probs, qs, r::weights);
+            } else {
+                qs.muli(probs);                                             // q⊙s
+                double[] rowDot = qs.sum(1).toDoubleVector();               // s̄ = Σ q_j s_j
+                double[] scale = new double[(int) n], b = new double[(int) n];
+                for (int t = 0; t < n; t++) {
+                    double[] w = r.weights(t, rowDot[t]);
+                    scale[t] = w[0];
+                    b[t] = w[1];
+                }
+                grad.muliColumnVector(Nd4j.createFromArray(scale).castTo(dt).reshape(n, 1));
+                grad.subi(qs.muliColumnVector(Nd4j.createFromArray(b).castTo(dt).reshape(n, 1)));
             }
+        } else if (host) {
+            LossRows.gradient(probs, null, r::weights);
+        } else {
+            double[] scale = new double[(int) n];
+            for (int t = 0; t < n; t++) scale[t] = r.weights(t, 0)[0];
+            grad.muliColumnVector(Nd4j.createFromArray(scale).castTo(dt).reshape(n, 1));
+        }
+        for (int t = 0; t < n; t++) {
+            if (r.goldA[t] != 0) grad.putScalar(t, safe[t], grad.getDouble(t, safe[t]) - r.goldA[t]);
+        }
+        return r.result(grad);
+    }
+
+    /**
+     * Per-token values of one batch. {@link #weights} turns a row's forward values into its loss
+     * and gradient weights, G_t = [a·q − a·e_y + b·(q·s̄ − q⊙s)] / valid = q·(a + b·s̄ − b·s) − a·e_y,
+     * scaled: the host passes call it from several threads, for different rows.
+     */
+    private static final class Tokens {
+        final Objective objective;
+        final int[] targets;
+        final int valid;
+        final double inv;
+        final double[] mle, py, demd, loss, goldA;
+        final boolean[] guarded;
+        double[] goldNorm;
+
+        Tokens(Objective objective, int[] targets, int valid, int n) {
+            this.objective = objective;
+            this.targets = targets;
+            this.valid = valid;
+            this.inv = valid == 0 ? 0 : 1.0 / valid;
+            mle = new double[n];
+            py = new double[n];
+            demd = new double[n];
+            loss = new double[n];
+            goldA = new double[n];
+            guarded = new boolean[n];
         }
 
-        double lossSum = 0, mleSum = 0, demdSum = 0;
-        int guarded = 0;
-        double[] rowScale = new double[(int) n], rowB = new double[(int) n], goldA = new double[(int) n];
-        double inv = valid == 0 ? 0 : 1.0 / valid;
-        for (int t = 0; t < n; t++) {
-            if (targets[t] == IGNORE) continue;
+        /** {scale, b}: row t of the gradient is q·(scale − b·s), minus goldA[t] at the gold; 0 for ignored rows. */
+        double[] weights(int t, double sBar) {
+            if (objective.needsDemd()) {
+                demd[t] = 1 - sBar + (goldNorm != null ? py[t] * goldNorm[t] : 0);
+            }
+            if (targets[t] == IGNORE) return new double[]{0, 0};
             Objective.Coefficients c = objective.at(mle[t], demd[t], py[t]);
-            if (c.guarded()) guarded++;
-            lossSum += c.loss();
-            mleSum += mle[t];
-            demdSum += demd[t];
-            // G_t = [a·q − a·e_y + b·(q·s̄ − q⊙s)] / valid = q·(a + b·s̄) − b·(q⊙s) − a·e_y, scaled
-            rowScale[t] = (c.a() + c.b() * sBar[t]) * inv;
-            rowB[t] = c.b() * inv;
+            loss[t] = c.loss();
+            guarded[t] = c.guarded();
             goldA[t] = c.a() * inv;
+            return new double[]{(c.a() + c.b() * sBar) * inv, c.b() * inv};
         }
-        if (guarded > 0) {
-            // typical on tokens predicted with q_y ≈ 1, where rounding puts DEMD at ≈ −1e-7 and both
-            // gradients are ≈ 0 anyway; callers report the count (Result.guarded) in their log lines
-            LOG.debug("{} token(s) had DEMD ≤ 0 or NaN; their DEMD weight was clamped to 0", guarded);
+
+        /** Token means over the non-ignored rows, summed in row order. */
+        Result result(INDArray grad) {
+            double lossSum = 0, mleSum = 0, demdSum = 0;
+            int guardedCount = 0;
+            for (int t = 0; t < targets.length; t++) {
+                if (targets[t] == IGNORE) continue;
+                lossSum += loss[t];
+                mleSum += mle[t];
+                demdSum += demd[t];
+                if (guarded[t]) guardedCount++;
+            }
+            if (guardedCount > 0) {
+                // typical on tokens predicted with q_y ≈ 1, where rounding puts DEMD at ≈ −1e-7 and both
+                // gradients are ≈ 0 anyway; callers report the count (Result.guarded) in their log lines
+                LOG.debug("{} token(s) had DEMD ≤ 0 or NaN; their DEMD weight was clamped to 0", guardedCount);
+            }
+            return new Result(lossSum * inv, mleSum * inv, objective.needsDemd() ? demdSum * inv : Double.NaN, valid, guardedCount, grad);
         }
-        INDArray grad = probs;                                              // q is no longer needed
-        grad.muliColumnVector(Nd4j.createFromArray(rowScale).castTo(dt).reshape(n, 1));
-        if (objective.needsDemd()) {
-            qs.muliColumnVector(Nd4j.createFromArray(rowB).castTo(dt).reshape(n, 1));
-            grad.subi(qs);
-        }
-        for (int t = 0; t < n; t++) {
-            if (goldA[t] != 0) grad.putScalar(t, safe[t], grad.getDouble(t, safe[t]) - goldA[t]);
-        }
-        return new Result(lossSum * inv, mleSum * inv, objective.needsDemd() ? demdSum * inv : Double.NaN,
-                valid, guarded, grad);
     }
 
     private static INDArray reuse(INDArray buf, long n, long v, DataType dt) {

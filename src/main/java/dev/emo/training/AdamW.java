@@ -1,5 +1,6 @@
 package dev.emo.training;
 
+import dev.emo.kernels.AdamWUpdate;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.ops.transforms.Transforms;
@@ -46,9 +47,14 @@ public final class AdamW {
             INDArray g = grads.get(e.getKey());
             if (g == null) continue;
             INDArray p = e.getValue();
-            if (weightDecay != 0 && decays.test(e.getKey())) p.muli(1 - lr * weightDecay);
+            boolean decay = weightDecay != 0 && decays.test(e.getKey());
             INDArray mk = m.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
             INDArray vk = v.computeIfAbsent(e.getKey(), k -> Nd4j.zeros(p.dataType(), p.shape()));
+            if (AdamWUpdate.applies(p, g, mk, vk)) {   // one pass on the host; the same float operations as below
+                AdamWUpdate.apply(p, g, mk, vk, AdamWUpdate.Scalars.of(decay ? 1 - lr * weightDecay : 1, beta1, beta2, stepSize, sqrtBc2, eps));
+                continue;
+            }
+            if (decay) p.muli(1 - lr * weightDecay);
             INDArray tmp = scratch.computeIfAbsent(p.dataType() + Arrays.toString(p.shape()),
                     k -> Nd4j.createUninitialized(p.dataType(), p.shape()));
             vk.muli(beta2).addi(tmp.assign(g).muli(g).muli(1 - beta2));     // v ← β2·v + (1−β2)·g²

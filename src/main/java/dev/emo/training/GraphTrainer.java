@@ -2,6 +2,7 @@ package dev.emo.training;
 
 import dev.emo.compat.ExternalGradient;
 import dev.emo.execution.GraphExecutor;
+import dev.emo.execution.OpProfile;
 import dev.emo.models.CausalLM;
 import dev.emo.objectives.FusedLmLoss;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -62,7 +63,9 @@ public final class GraphTrainer {
         feeds.putAll(model.loraDropoutMasks(inputIds.length(), dropout));
         FusedLmLoss.Result[] result = new FusedLmLoss.Result[1];
         Map<String, INDArray> out = executor.run(feeds, List.of(CausalLM.LOGITS_2D), List.of(gradFeed), first -> {
+            long t0 = OpProfile.enabled() ? System.nanoTime() : 0;
             result[0] = loss.compute(first.get(CausalLM.LOGITS_2D), targets, costEmbed);
+            if (OpProfile.enabled()) OpProfile.record("(loss op " + loss.objective().kind() + ")", System.nanoTime() - t0);
             return Map.of(gradFeed, result[0].gradLogits());
         }, gradNames);
         Map<String, INDArray> grads = new LinkedHashMap<>();

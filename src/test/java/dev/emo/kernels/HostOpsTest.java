@@ -2,7 +2,10 @@ package dev.emo.kernels;
 
 import dev.emo.compat.LayerNorm;
 import dev.emo.execution.GraphExecutor;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -23,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Each fused host op, forward and backward, against the primitive composition it replaces run by
  * SameDiff's own session in float64: values and the gradient of every input, on shapes that run on one
- * thread (decode-sized) and split across threads, through our executor as the models run them.
+ * thread (decode-sized) and split across threads, through our executor as the models run them;
+ * each with the Vector API's loops ({@link FloatLanes}) and with the scalar loops a JVM without the
+ * module runs.
  */
 class HostOpsTest {
     /** Builds out = op(inputs) in a fresh graph; the loss is Σ out ⊙ R for a fixed random R. */
@@ -69,20 +74,37 @@ class HostOpsTest {
         return result;
     }
 
+    private final boolean simdBefore = Simd.on();   // JUnit makes an instance per test
+
+    /** Switches the vector loops on or off for one test (on: the module must be there, as surefire's argLine puts it). */
+    private void lanes(boolean simd) {
+        Simd.set(simd);
+        assertEquals(simd, Simd.on(), "the Vector API module is missing: run the JVM with " + Simd.JVM_OPTION);
+    }
+
+    @AfterEach
+    void restoreLanes() {
+        Simd.set(simdBefore);
+    }
+
     private static INDArray randn(long... shape) {
         return Nd4j.randn(DataType.FLOAT, shape);
     }
 
-    @Test
-    void geluNewEqualsItsPrimitives() {
+    @ParameterizedTest(name = "vector lanes {0}")
+    @ValueSource(booleans = {true, false})
+    void geluNewEqualsItsPrimitives(boolean simd) {
+        lanes(simd);
         Nd4j.getRandom().setSeed(1);
         Op gelu = (sd, in, fused) -> GeluNew.apply(sd, in.get(0), fused);
         check("gelu [3, 7]", gelu, randn(3, 7).muli(3));
         check("gelu [300, 130] (threads)", gelu, randn(300, 130).muli(3));
     }
 
-    @Test
-    void maskedSoftmaxEqualsItsPrimitives() {
+    @ParameterizedTest(name = "vector lanes {0}")
+    @ValueSource(booleans = {true, false})
+    void maskedSoftmaxEqualsItsPrimitives(boolean simd) {
+        lanes(simd);
         Nd4j.getRandom().setSeed(2);
         Op softmax = (sd, in, fused) -> MaskedSoftmax.apply(sd, in.get(0), in.get(1), 0.125, fused);
         for (long[] s : new long[][]{{2, 3, 5, 7}, {2, 3, 1, 9}, {2, 4, 64, 70}}) {
@@ -91,8 +113,10 @@ class HostOpsTest {
         }
     }
 
-    @Test
-    void layerNormEqualsItsPrimitivesAlsoOnRowsOfTinyVariance() {
+    @ParameterizedTest(name = "vector lanes {0}")
+    @ValueSource(booleans = {true, false})
+    void layerNormEqualsItsPrimitivesAlsoOnRowsOfTinyVariance(boolean simd) {
+        lanes(simd);
         Nd4j.getRandom().setSeed(4);
         Op ln = (sd, in, fused) -> FusedLayerNorm.apply(sd, in.get(0), in.get(1), in.get(2), 1e-5,
                 () -> LayerNorm.withEps(sd, in.get(0), in.get(1), in.get(2), 1e-5), fused);
