@@ -4,6 +4,8 @@ import dev.emo.UserError;
 import dev.emo.execution.GraphExecutor;
 import dev.emo.execution.HostBlas;
 import dev.emo.kernels.FusedLayerNorm;
+import dev.emo.kernels.Heads;
+import dev.emo.kernels.HostOp;
 import dev.emo.kernels.MaskedSoftmax;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
@@ -381,10 +383,29 @@ public abstract class CausalLM {
      * returns [N, H·hd].
      */
     protected SDVariable attention(SDVariable q, SDVariable k, SDVariable v, int heads, int headDim) {
+        if (HostOp.enabled()) {   // one copy per tensor into [B, H, T, hd] (kernels.Heads)
+            return attentionOfHeads(Heads.split(sd, q, batchTime, 1, heads, headDim)[0], Heads.split(sd, k, batchTime, 1, heads, headDim)[0],
+                    Heads.split(sd, v, batchTime, 1, heads, headDim)[0], heads, headDim);
+        }
         SDVariable shapeBTHD = sd.concat(0, batchTime, sd.constant(Nd4j.createFromArray((long) heads, headDim)));
         SDVariable q4 = sd.permute(sd.reshape(q, shapeBTHD), 0, 2, 1, 3);   // [B, H, T, hd]
         SDVariable k4 = sd.permute(sd.reshape(k, shapeBTHD), 0, 2, 1, 3);
         SDVariable v4 = sd.permute(sd.reshape(v, shapeBTHD), 0, 2, 1, 3);
+        return attentionOfHeads(q4, k4, v4, heads, headDim);
+    }
+
+    /** Attention from one fused product qkv [N, 3·H·hd] (queries, keys, values side by side, as GPT-2's c_attn); returns [N, H·hd]. */
+    protected SDVariable attentionOfQkv(SDVariable qkv, int heads, int headDim) {
+        if (HostOp.enabled()) {
+            SDVariable[] h = Heads.split(sd, qkv, batchTime, 3, heads, headDim);
+            return attentionOfHeads(h[0], h[1], h[2], heads, headDim);
+        }
+        SDVariable[] split = sd.unstack(qkv.reshape(-1, 3, (long) heads * headDim), 1, 3);   // 3 × [N, H·hd]
+        return attention(split[0], split[1], split[2], heads, headDim);
+    }
+
+    /** Attention of q4, k4, v4 [B, H, T, hd]; returns [N, H·hd]. */
+    private SDVariable attentionOfHeads(SDVariable q4, SDVariable k4, SDVariable v4, int heads, int headDim) {
         int layer = attentionLayers++;
         if (kvCache) {                                                     // keys/values: [B, H, P+T, hd]
             k4 = sd.concat(PRESENT_KEY + layer, 2,
@@ -395,6 +416,7 @@ public abstract class CausalLM {
         SDVariable scores = sd.mmul(q4, k4, false, true, false);           // [B, H, T, P+T]
         SDVariable probs = MaskedSoftmax.apply(sd, scores, attnBias, 1.0 / Math.sqrt(headDim));
         SDVariable out = sd.mmul(probs, v4);                                 // [B, H, T, hd]
+        if (HostOp.enabled()) return Heads.merge(sd, out, batchTime, heads, headDim);
         return sd.permute(out, 0, 2, 1, 3).reshape(-1, (long) heads * headDim);
     }
 

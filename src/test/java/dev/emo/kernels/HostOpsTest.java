@@ -38,7 +38,12 @@ class HostOpsTest {
 
     /** Max |Δ| over (output, every input's gradient) between the fused op in our executor and the primitives in SameDiff. */
     private static void check(String what, Op op, INDArray... inputs) {
-        Map<String, INDArray> want = run(op, inputs, false), got = run(op, inputs, true);
+        check(what, op, inputs[0].shape(), inputs);
+    }
+
+    /** The same for an op whose output is shaped outShape. */
+    private static void check(String what, Op op, long[] outShape, INDArray... inputs) {
+        Map<String, INDArray> want = run(op, inputs, outShape, false), got = run(op, inputs, outShape, true);
         for (String name : want.keySet()) {
             INDArray w = want.get(name), g = got.get(name);
             assertEquals(java.util.Arrays.toString(w.shape()), java.util.Arrays.toString(g.shape()), what + " " + name + " shape");
@@ -48,7 +53,7 @@ class HostOpsTest {
         }
     }
 
-    private static Map<String, INDArray> run(Op op, INDArray[] inputs, boolean fused) {
+    private static Map<String, INDArray> run(Op op, INDArray[] inputs, long[] outShape, boolean fused) {
         SameDiff sd = SameDiff.create();
         List<SDVariable> vars = new ArrayList<>();
         // the reference runs in float64: on rows of tiny variance float primitives are the less exact side
@@ -56,7 +61,7 @@ class HostOpsTest {
         for (int i = 0; i < inputs.length; i++) vars.add(sd.var("in" + i, inputs[i].castTo(type)));
         SDVariable out = op.build(sd, vars, fused).rename("out");
         Nd4j.getRandom().setSeed(3);
-        sd.sum("loss", out.mul(sd.constant(Nd4j.randn(DataType.FLOAT, inputs[0].shape()).castTo(type)))).markAsLoss();   // every op here: output shaped as input 0
+        sd.sum("loss", out.mul(sd.constant(Nd4j.randn(DataType.FLOAT, outShape).castTo(type)))).markAsLoss();
         sd.createGradFunction();
         Map<String, INDArray> result = new LinkedHashMap<>();
         List<String> grads = vars.stream().map(v -> v.getGradient().name()).toList();
@@ -124,6 +129,28 @@ class HostOpsTest {
         INDArray x = randn(300, 128);
         x.get(NDArrayIndex.interval(0, 10), NDArrayIndex.all()).assign(randn(10, 128).muli(1e-4).addi(2));   // variance ≪ eps
         check("layer norm [300, 128] (threads)", ln, x, randn(128), randn(128));
+    }
+
+    @Test
+    void headSplitAndMergeEqualTheirPrimitives() {
+        Nd4j.getRandom().setSeed(6);
+        for (int[] bthd : new int[][]{{2, 5, 3, 4}, {4, 64, 4, 32}}) {   // the second splits across threads
+            int b = bthd[0], t = bthd[1], h = bthd[2], hd = bthd[3];
+            for (int parts : new int[]{1, 3}) {
+                Op split = (sd, in, fused) -> {
+                    if (!fused) {   // [B, T, k, H, hd] → [k, B, H, T, hd], the parts one after another
+                        return sd.permute(in.get(0).reshape(b, t, parts, h, hd), 2, 0, 3, 1, 4).reshape((long) parts * b, h, t, hd);
+                    }
+                    SDVariable[] heads = Heads.split(sd, in.get(0), sd.constant(Nd4j.createFromArray((long) b, t)), parts, h, hd);
+                    return parts == 1 ? heads[0] : sd.concat(0, heads);
+                };
+                check("split heads " + java.util.Arrays.toString(bthd) + ", " + parts + " part(s)", split, new long[]{(long) parts * b, h, t, hd},
+                        randn(b * t, (long) parts * h * hd));
+            }
+            Op merge = (sd, in, fused) -> fused ? Heads.merge(sd, in.get(0), sd.constant(Nd4j.createFromArray((long) b, t)), h, hd)
+                    : sd.permute(in.get(0), 0, 2, 1, 3).reshape(b * t, h * hd);
+            check("merge heads " + java.util.Arrays.toString(bthd), merge, new long[]{(long) b * t, (long) h * hd}, randn(b, h, t, hd));
+        }
     }
 
     /** Inputs that are views (offset, strided) are read as the values they show; outputs nothing reads are not computed. */

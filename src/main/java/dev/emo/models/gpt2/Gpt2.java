@@ -28,8 +28,7 @@ public final class Gpt2 extends CausalLM {
             String p = "transformer.h." + l + ".";
             SDVariable a = layerNorm(x, param(p + "ln_1.weight", d), param(p + "ln_1.bias", d), c.normEps());
             SDVariable qkv = conv1d(a, param(p + "attn.c_attn.weight", d, 3L * d), param(p + "attn.c_attn.bias", 3L * d));
-            SDVariable[] split = sd.unstack(qkv.reshape(-1, 3, d), 1, 3);         // 3 × [N, d]
-            SDVariable att = attention(split[0], split[1], split[2], c.numHeads(), c.headDim());
+            SDVariable att = attentionOfQkv(qkv, c.numHeads(), c.headDim());
             x = x.add(conv1d(att, param(p + "attn.c_proj.weight", d, d), param(p + "attn.c_proj.bias", d)));
 
             SDVariable m = layerNorm(x, param(p + "ln_2.weight", d), param(p + "ln_2.bias", d), c.normEps());
