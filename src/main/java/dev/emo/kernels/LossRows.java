@@ -9,7 +9,8 @@ import java.nio.FloatBuffer;
  * The LM loss's passes over [N, V] (objectives.FusedLmLoss), one row per task and each row read
  * once from memory: the softmax (a read of the logits, a write of q) and the gradient (a read of q
  * and, for DEMD, of the cosines s; q overwritten). In ND4J the same work is seven passes over
- * [N, V] for MLE and eleven for EMO, and libnd4j's exp is scalar.
+ * [N, V] for MLE and eleven for EMO (measured, GPT-2 small's [2040, 50257] on 2 cores: MLE 650 →
+ * 200 ms, EMO 2.35 → 1.6 s, of which 1.25 s is the cosines' product, which stays in OpenBLAS).
  */
 public final class LossRows {
     private LossRows() {}
