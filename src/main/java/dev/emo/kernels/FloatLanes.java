@@ -175,6 +175,13 @@ public final class FloatLanes {
         for (; i < n; i++) a[i] = a[i] * f + b[bOffset + i];
     }
 
+    /** a[j] ← 1 − a[j] for j < n. */
+    public static void oneMinus(float[] a, int n) {
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) FloatVector.fromArray(S, a, i).neg().add(1f).intoArray(a, i);
+        for (; i < n; i++) a[i] = 1 - a[i];
+    }
+
     /** q[j] ← q[j]·(a − b·s[j]) for j < n: a token's gradient row from its softmax q and cosines s. */
     public static void scaleByAffine(float[] q, float[] s, int n, float a, float b) {
         int i = 0;

@@ -24,7 +24,12 @@ public final class LossRows {
         return true;
     }
 
-    /** q ← softmax(z) by rows; logZ[t] = log Σ_j exp(z_tj) (max + log of the shifted sum). */
+    /**
+     * q ← softmax(z) by rows; logZ[t] = log Σ_j exp(z_tj) = max + log(1 + Σ_{j ≠ argmax} e^(z_j − max)):
+     * the largest term, exactly 1, is left out of the float sums and added in double, so that a
+     * confident row keeps the digits of its small rest (1 + 1e-6 in float has 6e-8 resolution, and
+     * −log q_y of that token is the rest itself).
+     */
     public static void softmax(INDArray logits, INDArray q, double[] logZ) {
         int n = (int) logits.size(0), v = (int) logits.size(1);
         FloatBuffer zs = DenseFloats.of(logits), qs = DenseFloats.of(q);
@@ -33,37 +38,45 @@ public final class LossRows {
             for (int t = from; t < to; t++) {
                 zs.get(t * v, row, 0, v);
                 float max = FloatLanes.max(row, v);
-                double sum = FloatLanes.expShiftSum(row, v, max);
-                FloatLanes.scale(row, v, (float) (1.0 / sum));
+                int top = 0;
+                while (top < v - 1 && !(row[top] == max)) top++;   // NaN rows: top stays in range, the sums are NaN anyway
+                row[top] = Float.NEGATIVE_INFINITY;
+                double rest = FloatLanes.expShiftSum(row, v, max);
+                row[top] = max == Float.NEGATIVE_INFINITY ? Float.NaN : 1f;
+                FloatLanes.scale(row, v, (float) (1.0 / (1 + rest)));
                 qs.put(t * v, row, 0, v);
-                logZ[t] = max + Math.log(sum);
+                logZ[t] = max + Math.log1p(rest);
             }
         });
     }
 
-    /** A row's gradient weights from its DEMD term s̄ = Σ_j q_j s_j (0 without cosines): row ← q·(scale − b·s). */
+    /** A row's gradient weights from its DEMD value demd = Σ_j q_j c_j (0 without costs): row ← q·(α + β·c). */
     public interface RowWeights {
-        /** Returns {scale, b} for row t. Called once per row, from several threads for different rows. */
-        double[] at(int t, double sBar);
+        /** Returns {α, β} for row t. Called once per row, from several threads for different rows. */
+        double[] at(int t, double demd);
     }
 
     /**
-     * q ← q·(scale_t − b_t·s) by rows, in place, where (scale_t, b_t) = weights.at(t, Σ_j q_tj s_tj);
-     * s [N, V] (the cosines) or null, then s̄ = 0 and the rows are only scaled.
+     * Row t ← q_t·(α_t + β_t·c_t) in place, where c_t = 1 − s_t are the transport costs from every
+     * token to the gold one (s [N, V] the cosines, read only; the gold's own cost is goldCost[t]), and (α_t, β_t) = weights.at(t, Σ_j q_tj c_tj). DEMD summed this way has no
+     * cancellation: 1 − Σ_j q_j s_j loses every digit below float's 6e-8 when a confident token has
+     * Σ_j q_j s_j ≈ 1. With s null: c = 0, demd = 0, the rows are only scaled by α.
      */
-    public static void gradient(INDArray q, INDArray s, RowWeights weights) {
+    public static void gradient(INDArray q, INDArray s, int[] gold, double[] goldCost, RowWeights weights) {
         int n = (int) q.size(0), v = (int) q.size(1);
         FloatBuffer qs = DenseFloats.of(q), ss = s == null ? null : DenseFloats.of(s);
         Rows.parallel(n, v, (from, to) -> {
-            float[] qr = new float[v], sr = ss == null ? null : new float[v];
+            float[] qr = new float[v], cr = ss == null ? null : new float[v];
             for (int t = from; t < to; t++) {
                 qs.get(t * v, qr, 0, v);
-                if (sr == null) {
+                if (cr == null) {
                     FloatLanes.scale(qr, v, (float) weights.at(t, 0)[0]);
                 } else {
-                    ss.get(t * v, sr, 0, v);
-                    double[] w = weights.at(t, FloatLanes.dot(qr, sr, v));
-                    FloatLanes.scaleByAffine(qr, sr, v, (float) w[0], (float) w[1]);
+                    ss.get(t * v, cr, 0, v);
+                    FloatLanes.oneMinus(cr, v);
+                    cr[gold[t]] = (float) goldCost[t];
+                    double[] w = weights.at(t, FloatLanes.dot(qr, cr, v));
+                    FloatLanes.scaleByAffine(qr, cr, v, (float) w[0], (float) -w[1]);
                 }
                 qs.put(t * v, qr, 0, v);
             }

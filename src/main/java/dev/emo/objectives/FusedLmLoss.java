@@ -13,9 +13,12 @@ import org.nd4j.linalg.ops.transforms.Transforms;
  * from the logits, with the softmax over [N × V] computed once and DEMD costing one extra
  * [N × d'] × [d' × V] product.
  *
- * <p>DEMD = 1 − ⟨Êᵀq, Ê[y]⟩ is rewritten with s = Ê·Ê[y] (s_j = cos(e_j, e_y)) as
- * demd = 1 − Σ_j q_j s_j, whose gradient is ∂demd/∂z_k = q_k (s̄ − s_k) with s̄ = Σ_j q_j s_j: the
- * product Ê[y]·Êᵀ is the only V-sized matmul, where autodiff of the textbook form needs two.
+ * <p>DEMD = 1 − ⟨Êᵀq, Ê[y]⟩ is rewritten with s = Ê·Ê[y] (s_j = cos(e_j, e_y)) and the transport
+ * costs c_j = 1 − s_j as demd = Σ_j q_j c_j (Σ_j q_j = 1), whose gradient is ∂demd/∂z_k =
+ * q_k (c_k − demd): the product Ê[y]·Êᵀ is the only V-sized matmul, where autodiff of the textbook
+ * form needs two. Summing q_j c_j rather than subtracting Σ_j q_j s_j from 1 keeps the digits of a
+ * confident token's DEMD (q_y ≈ 1: demd ≈ 1e-6, where 1 − Σ q_j s_j is rounding noise of ±1e-7, the
+ * sign of the detached EMO weight mle/demd included), and the gold's own cost is exactly 0.
  *
  * <p>Why outside the graph: SameDiff M2.1 has no user-defined ops (a custom op's forward must be
  * a native libnd4j op, and a subclass's doDiff is lost when the gradient graph is cloned). So this
@@ -93,24 +96,31 @@ public final class FusedLmLoss {
             INDArray gold = e.getRows(safe);                                // [N, d'] = Ê[y]
             qs = reuse(qs, n, v, dt);
             Nd4j.gemm(gold, e, qs, false, true, 1.0, 0.0);                  // s = Ê[y]·Êᵀ  [N, V]
-            // gold-detached q: the gold entry is removed from DEMD's value only; s_yy = |Ê[y]|² (= 1)
-            r.goldNorm = objective.goldDetach() ? gold.mul(gold).sum(1).toDoubleVector() : null;
+            // the gold's cosine with itself is 1 (0 for a zero row of Ê), not the product's 1 ± 1e-7,
+            // whose rounding would dominate the DEMD of a confident token
+            double[] goldNorm = gold.castTo(DataType.DOUBLE).mul(gold.castTo(DataType.DOUBLE)).sum(1).toDoubleVector();
+            r.selfCosine = new double[(int) n];
+            for (int t = 0; t < n; t++) r.selfCosine[t] = goldNorm[t] > 0 ? 1 : 0;
+            double[] goldCost = new double[(int) n];
+            for (int t = 0; t < n; t++) goldCost[t] = 1 - r.selfCosine[t];
             if (host) {
-                LossRows.gradient(probs, qs, r::weights);
+                LossRows.gradient(probs, qs, safe, goldCost, r::weights);
             } else {
-                qs.muli(probs);                                             // q⊙s
-                double[] rowDot = qs.sum(1).toDoubleVector();               // s̄ = Σ q_j s_j
-                double[] scale = new double[(int) n], b = new double[(int) n];
+                INDArray qc = qs.rsubi(1);                                  // c = 1 − s: the transport costs to the gold token
+                for (int t = 0; t < n; t++) qc.putScalar(t, safe[t], goldCost[t]);
+                qc.muli(probs);                                             // q⊙c
+                double[] demd = qc.sum(1).toDoubleVector();                 // Σ q_j c_j
+                double[] alpha = new double[(int) n], beta = new double[(int) n];
                 for (int t = 0; t < n; t++) {
-                    double[] w = r.weights(t, rowDot[t]);
-                    scale[t] = w[0];
-                    b[t] = w[1];
+                    double[] w = r.weights(t, demd[t]);
+                    alpha[t] = w[0];
+                    beta[t] = w[1];
                 }
-                grad.muliColumnVector(Nd4j.createFromArray(scale).castTo(dt).reshape(n, 1));
-                grad.subi(qs.muliColumnVector(Nd4j.createFromArray(b).castTo(dt).reshape(n, 1)));
+                grad.muliColumnVector(Nd4j.createFromArray(alpha).castTo(dt).reshape(n, 1));
+                grad.addi(qc.muliColumnVector(Nd4j.createFromArray(beta).castTo(dt).reshape(n, 1)));
             }
         } else if (host) {
-            LossRows.gradient(probs, null, r::weights);
+            LossRows.gradient(probs, null, null, null, r::weights);
         } else {
             double[] scale = new double[(int) n];
             for (int t = 0; t < n; t++) scale[t] = r.weights(t, 0)[0];
@@ -124,8 +134,10 @@ public final class FusedLmLoss {
 
     /**
      * Per-token values of one batch. {@link #weights} turns a row's forward values into its loss
-     * and gradient weights, G_t = [a·q − a·e_y + b·(q·s̄ − q⊙s)] / valid = q·(a + b·s̄ − b·s) − a·e_y,
-     * scaled: the host passes call it from several threads, for different rows.
+     * and gradient weights. With the costs c = 1 − s and demd = Σ_j q_j c_j, ∂demd/∂z_k =
+     * q_k (c_k − demd), so G_t = [a·(q − e_y) + b·q⊙(c − demd)] / valid = q⊙(α + β·c) − a·e_y/valid
+     * with α = (a − b·demd)/valid, β = b/valid. The host passes call it from several threads, for
+     * different rows.
      */
     private static final class Tokens {
         final Objective objective;
@@ -134,7 +146,7 @@ public final class FusedLmLoss {
         final double inv;
         final double[] mle, py, demd, loss, goldA;
         final boolean[] guarded;
-        double[] goldNorm;
+        double[] selfCosine;   // s_yy: 1, or 0 for a zero row of Ê
 
         Tokens(Objective objective, int[] targets, int valid, int n) {
             this.objective = objective;
@@ -149,17 +161,18 @@ public final class FusedLmLoss {
             guarded = new boolean[n];
         }
 
-        /** {scale, b}: row t of the gradient is q·(scale − b·s), minus goldA[t] at the gold; 0 for ignored rows. */
-        double[] weights(int t, double sBar) {
+        /** {α, β}: row t of the gradient is q⊙(α + β·c), minus goldA[t] at the gold; 0 for ignored rows. */
+        double[] weights(int t, double transport) {
             if (objective.needsDemd()) {
-                demd[t] = 1 - sBar + (goldNorm != null ? py[t] * goldNorm[t] : 0);
+                // gold-detached q: the gold entry is removed from DEMD's value only (adds q_y·s_yy), not from its gradient
+                demd[t] = transport + (objective.goldDetach() ? py[t] * selfCosine[t] : 0);
             }
             if (targets[t] == IGNORE) return new double[]{0, 0};
             Objective.Coefficients c = objective.at(mle[t], demd[t], py[t]);
             loss[t] = c.loss();
             guarded[t] = c.guarded();
             goldA[t] = c.a() * inv;
-            return new double[]{(c.a() + c.b() * sBar) * inv, c.b() * inv};
+            return new double[]{(c.a() - c.b() * transport) * inv, c.b() * inv};
         }
 
         /** Token means over the non-ignored rows, summed in row order. */

@@ -40,7 +40,10 @@ class FusedLossGradientTest {
         int[] y = new int[N];
         for (int t = 0; t < N; t++) y[t] = r.nextInt(V);
         y[2] = FusedLmLoss.IGNORE; // one ignored position
-        return new Case(Nd4j.create(z), y, CostEmbedding.normalizedCopy(Nd4j.create(e)).castTo(DataType.DOUBLE), seed);
+        // rows of unit norm in float64 (normalizedCopy rounds to float, whose |ê|² = 1 ± 1e-7 the op takes as exactly 1)
+        INDArray cost = Nd4j.create(e);
+        cost.diviColumnVector(cost.norm2(1).reshape(V, 1));
+        return new Case(Nd4j.create(z), y, cost, seed);
     }
 
     @ParameterizedTest

@@ -49,4 +49,32 @@ class FusedLossHostPathTest {
         assertTrue(worst <= 2e-6, "gradient max error relative to its largest entry " + worst);
         assertEquals(0.0, got.getRow(5).amaxNumber().doubleValue(), "an ignored position has no gradient");
     }
+
+    /**
+     * A token predicted with q_y = 1 − 1e-6: its DEMD ≈ 1e-6 must keep its digits in float (the
+     * subtraction 1 − Σ_j q_j s_j would leave rounding noise of ±1e-7, and with it the EMO weight
+     * mle/demd and even its sign). Float on the host, against the op in float64.
+     */
+    @ParameterizedTest
+    @MethodSource("dev.emo.objectives.FusedLossGradientTest#objectives")
+    void aConfidentTokensDemdKeepsItsDigits(Objective o) {
+        if (!o.needsDemd()) return;
+        Random r = new Random(9);
+        float[][] z = new float[1][V], e = new float[V][D];
+        for (int j = 0; j < V; j++) z[0][j] = (float) r.nextGaussian();
+        for (float[] row : e) for (int j = 0; j < D; j++) row[j] = (float) r.nextGaussian();
+        int[] y = {17};
+        z[0][17] = 21;   // Σ_{j≠y} e^z ≈ 1.6e3, e^21 ≈ 1.3e9: 1 − q_y ≈ 1.2e-6
+        INDArray logits = Nd4j.create(z), cost = CostEmbedding.normalizedCopy(Nd4j.create(e));
+        FusedLmLoss.Result host = new FusedLmLoss(o).compute(logits, y, cost);
+        FusedLmLoss.Result ref = new FusedLmLoss(o).compute(logits.castTo(DataType.DOUBLE), y, cost.castTo(DataType.DOUBLE));
+        double demdOnly = ref.meanDemd() - (o.goldDetach() ? Math.exp(-ref.meanMle()) : 0);
+        System.out.printf("[confident] %-28s demd %.6e vs %.6e (without the gold-detach term %.3e)%n", o, host.meanDemd(), ref.meanDemd(), demdOnly);
+        assertTrue(demdOnly > 5e-7 && demdOnly < 3e-6, "the planted token's DEMD is ≈ 1e-6: " + demdOnly);
+        // gold-detached DEMD adds q_y ≈ 1 itself, which float holds to ≈ 1e-7
+        assertEquals(ref.meanDemd(), host.meanDemd(), o.goldDetach() ? 2e-7 : 1e-4 * demdOnly, "DEMD of a confident token");
+        assertEquals(ref.meanMle(), host.meanMle(), 1e-4 * ref.meanMle(), "−log q_y of a confident token");
+        assertEquals(0, host.guarded(), "no DEMD ≤ 0 from rounding");
+        assertEquals(ref.loss(), host.loss(), 1e-4 * Math.abs(ref.loss()), "loss");
+    }
 }
