@@ -58,8 +58,9 @@ public final class LossRows {
 
     /**
      * Row t ← q_t·(α_t + β_t·c_t) in place, where c_t = 1 − s_t are the transport costs from every
-     * token to the gold one (s [N, V] the cosines, read only; the gold's own cost is goldCost[t]), and (α_t, β_t) = weights.at(t, Σ_j q_tj c_tj). DEMD summed this way has no
-     * cancellation: 1 − Σ_j q_j s_j loses every digit below float's 6e-8 when a confident token has
+     * token to the gold one (s [N, V] the cosines, read only; the gold's own cost is goldCost[t]),
+     * and (α_t, β_t) = weights.at(t, Σ_j q_tj c_tj). DEMD summed this way has no cancellation:
+     * 1 − Σ_j q_j s_j loses every digit below float's 6e-8 when a confident token has
      * Σ_j q_j s_j ≈ 1. With s null: c = 0, demd = 0, the rows are only scaled by α.
      */
     public static void gradient(INDArray q, INDArray s, int[] gold, double[] goldCost, RowWeights weights) {

@@ -70,7 +70,7 @@ class KillResumeTest {
         assertEquals(0, inProcess(args(data, full)));
 
         Path killed = tmp.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m",
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION,
                 "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
         cmd.addAll(args(data, killed));

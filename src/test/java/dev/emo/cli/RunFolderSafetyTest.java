@@ -181,7 +181,7 @@ class RunFolderSafetyTest {
     void secondRunIntoAFolderInUseFailsAndTheFirstCompletesUntouched() throws Exception {
         Path out = tmp.resolve("busy");
         List<String> first = args(out, "--max_steps", "12", "--logging_steps", "1");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m",
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION,
                 "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(),
                 "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
         cmd.addAll(first);
