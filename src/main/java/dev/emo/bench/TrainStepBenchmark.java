@@ -69,7 +69,7 @@ public final class TrainStepBenchmark {
             for (INDArray g : sum.values()) g.divi(passes); // equal-sized micro-batches: mean of means
             long t1 = System.nanoTime();
             opt.step(model.trainableWeights(), sum, 1e-4);
-            if (dev.emo.execution.OpProfile.enabled()) dev.emo.execution.OpProfile.record("(AdamW)", System.nanoTime() - t1);
+            if (dev.emo.execution.OpProfile.enabled()) dev.emo.execution.OpProfile.add("(AdamW)", System.nanoTime() - t1);
             trainer.recycle(sum);
             s[i] = (System.nanoTime() - t0) / 1e9;
             rss[i] = peak.stop();

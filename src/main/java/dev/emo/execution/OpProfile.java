@@ -19,12 +19,8 @@ public final class OpProfile {
         return ENABLED;
     }
 
-    /** Adds time spent outside the graph (the loss op, the optimizer) under a name of its own; call only when {@link #enabled()}. */
-    public static void record(String what, long nanos) {
-        add(what, nanos);
-    }
-
-    static void add(String opName, long nanos) {
+    /** Adds time under a name: an op type, or work outside the graph (the loss op, the optimizer); call only when {@link #enabled()}. */
+    public static void add(String opName, long nanos) {
         LongAdder[] t = TOTALS.computeIfAbsent(opName, k -> new LongAdder[]{new LongAdder(), new LongAdder()});
         t[0].add(nanos);
         t[1].increment();

@@ -16,10 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
  * a normal float; results below e^−87.3 (≈ 1e−38) are set to exactly 0, so masked softmax entries
  * stay 0. Within 1 ulp of the correctly rounded e^x over the clamp range (FloatLanesTest).
  */
-public final class FloatLanes {
+final class FloatLanes {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     /** Elements per vector. */
-    public static final int LANES = S.length();
+    static final int LANES = S.length();
 
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LO = -87.33654f, HI = 88.37626f;
@@ -46,7 +46,7 @@ public final class FloatLanes {
     }
 
     /** The largest element of a[0, n), n ≥ 1 (NaN if any is NaN). */
-    public static float max(float[] a, int n) {
+    static float max(float[] a, int n) {
         int i = 0;
         float m = Float.NEGATIVE_INFINITY;
         if (n >= LANES) {
@@ -59,7 +59,7 @@ public final class FloatLanes {
     }
 
     /** a[j] ← e^(a[j] − shift) for j < n; returns Σ a[j] after, summed in double per 16 vectors. */
-    public static double expShiftSum(float[] a, int n, float shift) {
+    static double expShiftSum(float[] a, int n, float shift) {
         double sum = 0;
         int i = 0;
         while (i <= n - LANES) {
@@ -79,7 +79,7 @@ public final class FloatLanes {
     }
 
     /** Σ a[j] for j < n, in double per 16 vectors. */
-    public static double sum(float[] a, int n) {
+    static double sum(float[] a, int n) {
         double sum = 0;
         int i = 0;
         while (i <= n - LANES) {
@@ -146,7 +146,7 @@ public final class FloatLanes {
     }
 
     /** Σ a[j]·b[j] for j < n, in double per 16 vectors. */
-    public static double dot(float[] a, float[] b, int n) {
+    static double dot(float[] a, float[] b, int n) {
         double sum = 0;
         int i = 0;
         while (i <= n - LANES) {
@@ -161,14 +161,14 @@ public final class FloatLanes {
     }
 
     /** a[j] ← a[j]·f for j < n. */
-    public static void scale(float[] a, int n, float f) {
+    static void scale(float[] a, int n, float f) {
         int i = 0;
         for (; i <= n - LANES; i += LANES) FloatVector.fromArray(S, a, i).mul(f).intoArray(a, i);
         for (; i < n; i++) a[i] *= f;
     }
 
     /** a[j] ← a[j]·f + b[bOffset + j] for j < n. */
-    public static void scaleAdd(float[] a, int n, float f, float[] b, int bOffset) {
+    static void scaleAdd(float[] a, int n, float f, float[] b, int bOffset) {
         int i = 0;
         FloatVector fv = FloatVector.broadcast(S, f);
         for (; i <= n - LANES; i += LANES) FloatVector.fromArray(S, a, i).fma(fv, FloatVector.fromArray(S, b, bOffset + i)).intoArray(a, i);
@@ -176,14 +176,14 @@ public final class FloatLanes {
     }
 
     /** a[j] ← 1 − a[j] for j < n. */
-    public static void oneMinus(float[] a, int n) {
+    static void oneMinus(float[] a, int n) {
         int i = 0;
         for (; i <= n - LANES; i += LANES) FloatVector.fromArray(S, a, i).neg().add(1f).intoArray(a, i);
         for (; i < n; i++) a[i] = 1 - a[i];
     }
 
-    /** q[j] ← q[j]·(a − b·s[j]) for j < n: a token's gradient row from its softmax q and cosines s. */
-    public static void scaleByAffine(float[] q, float[] s, int n, float a, float b) {
+    /** q[j] ← q[j]·(a − b·s[j]) for j < n (LossRows: a token's gradient row from its softmax q and transport costs). */
+    static void scaleByAffine(float[] q, float[] s, int n, float a, float b) {
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
             FloatVector.fromArray(S, s, i).fma(-b, a).mul(FloatVector.fromArray(S, q, i)).intoArray(q, i);
@@ -192,7 +192,7 @@ public final class FloatLanes {
     }
 
     /** dz[j] = p[j]·(g[j] − d) for j < n: the softmax backward of a row. */
-    public static void softmaxBackward(float[] p, float[] g, float d, float[] dz, int n) {
+    static void softmaxBackward(float[] p, float[] g, float d, float[] dz, int n) {
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
             FloatVector.fromArray(S, g, i).sub(d).mul(FloatVector.fromArray(S, p, i)).intoArray(dz, i);
@@ -201,7 +201,7 @@ public final class FloatLanes {
     }
 
     /** sum[offset + j] += a[j] for j < n. */
-    public static void addInto(float[] sum, int offset, float[] a, int n) {
+    static void addInto(float[] sum, int offset, float[] a, int n) {
         int i = 0;
         for (; i <= n - LANES; i += LANES) {
             FloatVector.fromArray(S, sum, offset + i).add(FloatVector.fromArray(S, a, i)).intoArray(sum, offset + i);

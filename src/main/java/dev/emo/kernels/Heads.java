@@ -33,7 +33,7 @@ public final class Heads {
 
     /** [B, H, T, hd] → [B·T, H·hd], (B, T) in batchTime [2] (for the gradient). Only where {@link HostOp#enabled()}. */
     public static SDVariable merge(SameDiff sd, SDVariable x, SDVariable batchTime, int heads, int headDim) {
-        return new Merge(sd, List.of(1.0, (double) heads, (double) headDim), x, batchTime).outputVariable();
+        return new Merge(sd, heads, headDim, x, batchTime).outputVariable();
     }
 
     /**
@@ -80,9 +80,17 @@ public final class Heads {
             return (int) tArguments.get(0).doubleValue();
         }
 
+        private int heads() {
+            return (int) tArguments.get(1).doubleValue();
+        }
+
+        private int headDim() {
+            return (int) tArguments.get(2).doubleValue();
+        }
+
         @Override
         public INDArray[] run(INDArray[] args, boolean[] needed, Outputs out) {
-            int parts = getNumOutputs(), heads = (int) tArguments.get(1).doubleValue(), headDim = (int) tArguments.get(2).doubleValue();
+            int parts = getNumOutputs(), heads = heads(), headDim = headDim();
             INDArray x = args[0];
             long batch = args[1].getLong(0), time = args[1].getLong(1);
             if (x.rank() != 2 || x.size(0) != batch * time || x.size(1) != (long) parts * heads * headDim) {
@@ -104,18 +112,17 @@ public final class Heads {
             // dL/dx only: batchTime is an integer shape (SameDiff's own reshape likewise returns one gradient)
             List<SDVariable> in = new ArrayList<>(grads);
             in.add(arg(1));
-            return List.of(new Merge(sameDiff, tArguments, in.toArray(new SDVariable[0])).outputVariable());
+            return List.of(new Merge(sameDiff, heads(), headDim(), in.toArray(new SDVariable[0])).outputVariable());
         }
     }
 
-    /** (k × [B, H, T, hd], batchTime) → [B·T, k·H·hd] (the parts side by side); tArgs: k, H, hd. */
+    /** (k × [B, H, T, hd], batchTime) → [B·T, k·H·hd] (the parts side by side); tArgs: H, hd (for the gradient, a split). */
     public static final class Merge extends HostOp {
         public Merge() {}
 
-        /** parts..., batchTime; tArgs: k, H, hd (for the gradient, a split). */
-        Merge(SameDiff sd, List<Double> settings, SDVariable... partsAndBatchTime) {
+        Merge(SameDiff sd, int heads, int headDim, SDVariable... partsAndBatchTime) {
             super(sd, partsAndBatchTime);
-            for (Double v : settings) addTArgument(v);
+            addTArgument(heads, headDim);
         }
 
         @Override
@@ -148,7 +155,7 @@ public final class Heads {
             // each part's gradient: its columns of dL/drows, back in head-major order
             SDVariable batchTime = arg(args().length - 1);
             int parts = args().length - 1;
-            Split split = new Split(sameDiff, grads.get(0), batchTime, parts, (int) tArguments.get(1).doubleValue(), (int) tArguments.get(2).doubleValue());
+            Split split = new Split(sameDiff, grads.get(0), batchTime, parts, (int) tArguments.get(0).doubleValue(), (int) tArguments.get(1).doubleValue());
             return List.of(split.outputVariables());
         }
     }

@@ -98,11 +98,13 @@ public final class FusedLmLoss {
             Nd4j.gemm(gold, e, qs, false, true, 1.0, 0.0);                  // s = Ê[y]·Êᵀ  [N, V]
             // the gold's cosine with itself is 1 (0 for a zero row of Ê), not the product's 1 ± 1e-7,
             // whose rounding would dominate the DEMD of a confident token
-            double[] goldNorm = gold.castTo(DataType.DOUBLE).mul(gold.castTo(DataType.DOUBLE)).sum(1).toDoubleVector();
+            double[] goldNorm = gold.norm2(1).toDoubleVector();
             r.selfCosine = new double[(int) n];
-            for (int t = 0; t < n; t++) r.selfCosine[t] = goldNorm[t] > 0 ? 1 : 0;
             double[] goldCost = new double[(int) n];
-            for (int t = 0; t < n; t++) goldCost[t] = 1 - r.selfCosine[t];
+            for (int t = 0; t < n; t++) {
+                r.selfCosine[t] = goldNorm[t] > 0 ? 1 : 0;
+                goldCost[t] = 1 - r.selfCosine[t];
+            }
             if (host) {
                 LossRows.gradient(probs, qs, safe, goldCost, r::weights);
             } else {

@@ -65,7 +65,7 @@ public final class GraphTrainer {
         Map<String, INDArray> out = executor.run(feeds, List.of(CausalLM.LOGITS_2D), List.of(gradFeed), first -> {
             long t0 = OpProfile.enabled() ? System.nanoTime() : 0;
             result[0] = loss.compute(first.get(CausalLM.LOGITS_2D), targets, costEmbed);
-            if (OpProfile.enabled()) OpProfile.record("(loss op " + loss.objective().kind() + ")", System.nanoTime() - t0);
+            if (OpProfile.enabled()) OpProfile.add("(loss op " + loss.objective().kind() + ")", System.nanoTime() - t0);
             return Map.of(gradFeed, result[0].gradLogits());
         }, gradNames);
         Map<String, INDArray> grads = new LinkedHashMap<>();
