@@ -42,9 +42,26 @@ public final class SharedData {
         return root().resolve("data");
     }
 
-    /** Every model folder under {@code models/}, sorted by name; empty if the folder is absent. */
+    /** The model families after LLaMA-1/2 (Llama 3, Qwen, Mistral), laid out as {@code models/}. */
+    public static Path families() {
+        return root().resolve("families");
+    }
+
+    /**
+     * Every model folder under {@code models/} and then {@code families/}, each sorted by name; a
+     * new folder in either adds the data-driven tests. Empty where both are absent.
+     */
     public static List<Path> modelDirs() {
-        Path dir = models();
+        return Stream.concat(foldersIn(models()).stream(), foldersIn(families()).stream()).toList();
+    }
+
+    /** A model folder by name, looked up in {@code models/} then {@code families/} (the first path if neither has it). */
+    public static Path modelDir(String name) {
+        Path inFamilies = families().resolve(name);
+        return Files.isDirectory(models().resolve(name)) || !Files.isDirectory(inFamilies) ? models().resolve(name) : inFamilies;
+    }
+
+    private static List<Path> foldersIn(Path dir) {
         if (!Files.isDirectory(dir)) return List.of();
         try (Stream<Path> s = Files.list(dir)) {
             return s.filter(Files::isDirectory).sorted().toList();

@@ -44,7 +44,7 @@ public final class Fixtures {
     }
 
     public static Path model(String name) {
-        Path p = SharedData.models().resolve(name);
+        Path p = SharedData.modelDir(name);
         Assumptions.assumeTrue(Files.isDirectory(p), SharedData.missingMessage("models/" + name));
         return p;
     }
