@@ -43,6 +43,26 @@ public final class Fixtures {
         }
     }
 
+    /**
+     * A copy of fixture model {@code name} under {@code dir} whose config.json is edited: every other
+     * file is a link to the fixture's (nothing large is copied), config.json is rewritten.
+     */
+    public static Path withConfig(String name, Path dir, java.util.function.Consumer<com.fasterxml.jackson.databind.node.ObjectNode> edit)
+            throws java.io.IOException {
+        Path src = model(name);
+        Files.createDirectories(dir);
+        try (var files = Files.list(src)) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                if (!f.getFileName().toString().equals("config.json")) Files.createSymbolicLink(dir.resolve(f.getFileName()), f.toAbsolutePath());
+            }
+        }
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        var config = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(src.resolve("config.json").toFile());
+        edit.accept(config);
+        Files.writeString(dir.resolve("config.json"), json.writeValueAsString(config));
+        return dir;
+    }
+
     public static Path model(String name) {
         Path p = SharedData.modelDir(name);
         Assumptions.assumeTrue(Files.isDirectory(p), SharedData.missingMessage("models/" + name));

@@ -118,7 +118,7 @@ public abstract class CausalLM {
         long t = newIds.size(1), total = fullMask.size(1);
         Map<String, INDArray> f = new HashMap<>();
         f.put(INPUT_IDS, newIds.castTo(DataType.INT64));
-        f.put(ATTN_BIAS, causalPaddingBias(fullMask, (int) t));
+        f.put(ATTN_BIAS, causalPaddingBias(fullMask, (int) t, config.slidingWindow()));
         putPositions(f, t == total ? positions
                 : positions.get(NDArrayIndex.all(), NDArrayIndex.interval(total - t, total)).dup('c'));
         long rows = newIds.size(0) * t;
@@ -432,10 +432,12 @@ public abstract class CausalLM {
     }
 
     /**
-     * [B, 1, T, P+T] for the last T of P+T key positions: 0 where query q (absolute position P+q)
-     * may see key s (s ≤ P+q and s is not padding), else MASKED.
+     * [B, 1, T, P+T] for the last T of P+T key positions: 0 where query q (sequence index P+q) may
+     * see key s (s ≤ P+q, s is not padding, and with a sliding window W > 0 also s > P+q − W), else
+     * MASKED. The window counts sequence indices, padding included, as transformers' sliding-window
+     * mask does; with a KV cache the same rule keeps the cache beyond W unattended.
      */
-    protected static INDArray causalPaddingBias(INDArray attentionMask, int queries) {
+    protected static INDArray causalPaddingBias(INDArray attentionMask, int queries, int window) {
         int b = (int) attentionMask.size(0), total = (int) attentionMask.size(1), past = total - queries;
         long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();
         float[] bias = new float[b * queries * total];
@@ -443,7 +445,7 @@ public abstract class CausalLM {
             for (int q = 0; q < queries; q++) {
                 int row = (i * queries + q) * total;
                 for (int s = 0; s < total; s++) {
-                    boolean visible = s <= past + q && mask[i * total + s] != 0;
+                    boolean visible = s <= past + q && mask[i * total + s] != 0 && (window == 0 || s > past + q - window);
                     bias[row + s] = visible ? 0f : MASKED;
                 }
             }

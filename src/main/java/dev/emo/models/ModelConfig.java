@@ -28,10 +28,39 @@ public record ModelConfig(
         double ropeTheta,
         int bosTokenId,
         int eosTokenId,
-        int padTokenId) {
+        int padTokenId,
+        int headDim,               // per attention head; LLaMA-style configs may set it apart from hidden/heads (Qwen3)
+        RopeScaling ropeScaling,   // rotary frequency scaling (LLaMA-style families); RopeScaling.NONE elsewhere
+        int slidingWindow,         // Mistral: query i sees key j only if j > i − W (sequence indices); 0: no window
+        LayerVariant variant) {    // biases and q/k norms that LLaMA-derived families add
 
-    public int headDim() {
-        return hiddenSize / numHeads;
+    /** A head width derived from hidden/heads that does not divide: reported by {@link #validate}. */
+    static final int NOT_DIVISIBLE = -1;
+
+    /** The fields every family has: head width hidden/heads, no rotary scaling, no window, no extra biases or norms. */
+    public ModelConfig(Path file, String modelType, int vocabSize, int hiddenSize, int numLayers, int numHeads, int numKvHeads,
+                       int intermediateSize, int maxPositions, double normEps, String activation, boolean tieWordEmbeddings,
+                       boolean preLayerNorm, int wordEmbedProjDim, double ropeTheta, int bosTokenId, int eosTokenId, int padTokenId) {
+        this(file, modelType, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, maxPositions, normEps,
+                activation, tieWordEmbeddings, preLayerNorm, wordEmbedProjDim, ropeTheta, bosTokenId, eosTokenId, padTokenId,
+                derivedHeadDim(hiddenSize, numHeads), RopeScaling.NONE, 0, LayerVariant.PLAIN);
+    }
+
+    /** hidden/heads, or {@link #NOT_DIVISIBLE} (0 heads included: validate reports that first). */
+    public static int derivedHeadDim(int hiddenSize, int numHeads) {
+        return numHeads > 0 && hiddenSize % numHeads == 0 ? hiddenSize / numHeads : NOT_DIVISIBLE;
+    }
+
+    /** Where LLaMA-derived families differ from LLaMA inside a layer. */
+    public record LayerVariant(boolean qkvBias, boolean outputBias, boolean mlpBias, boolean qkNorm) {
+        public static final LayerVariant PLAIN = new LayerVariant(false, false, false, false);
+    }
+
+    /** The same config with another head width, window and layer variant (what LLaMA-derived families add). */
+    public ModelConfig with(int headDim, RopeScaling ropeScaling, int slidingWindow, LayerVariant variant) {
+        return new ModelConfig(file, modelType, vocabSize, hiddenSize, numLayers, numHeads, numKvHeads, intermediateSize, maxPositions,
+                normEps, activation, tieWordEmbeddings, preLayerNorm, wordEmbedProjDim, ropeTheta, bosTokenId, eosTokenId, padTokenId,
+                headDim, ropeScaling, slidingWindow, variant);
     }
 
     /** Checks shapes that would otherwise fail deep inside the graph. */
@@ -44,9 +73,12 @@ public record ModelConfig(
             if (sizes[i] < 1) throw UserError.of(file, names[i] + " is " + sizes[i], "fix config.json: every size must be at least 1");
         }
         if (!(normEps >= 0 && Double.isFinite(normEps))) throw UserError.of(file, "norm epsilon is " + normEps, "fix config.json");
-        if (hiddenSize % numHeads != 0) {
+        if (headDim == NOT_DIVISIBLE) {
             throw UserError.of(file, "hidden size " + hiddenSize + " is not divisible by " + numHeads + " heads", "fix config.json");
         }
+        if (headDim < 1) throw UserError.of(file, "head_dim is " + headDim, "fix config.json: head_dim must be at least 1");
+        if (slidingWindow < 0) throw UserError.of(file, "sliding_window is " + slidingWindow, "fix config.json: a window is at least 1 (null: none)");
+        if (ropeScaling == null || variant == null) throw new IllegalArgumentException("ropeScaling and variant are required (NONE, PLAIN)");
         if (numHeads % numKvHeads != 0) {
             throw UserError.of(file, numHeads + " attention heads are not a multiple of " + numKvHeads + " key/value heads",
                     "fix num_key_value_heads in config.json");

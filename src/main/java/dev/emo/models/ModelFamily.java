@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * One architecture family (GPT-2, OPT, LLaMA): everything that differs between families, so that
+ * One architecture family (GPT-2, OPT, LLaMA, Qwen2, Qwen3, Mistral): everything that differs between families, so that
  * adding one is a package implementing this and one line in {@code registry.ModelFamilies}.
  */
 public interface ModelFamily {
@@ -27,7 +27,7 @@ public interface ModelFamily {
     /** PEFT's default LoRA target_modules for this family. */
     java.util.List<String> defaultLoraTargets();
 
-    /** Which tokenizer conventions Hugging Face applies in Python for this family: GPT2, OPT or LLAMA. */
+    /** Which tokenizer conventions Hugging Face applies in Python for this family: GPT2, OPT, LLAMA, or OTHER (the files say all). */
     String tokenizerConventions();
 
     /** Whether a parameter (by Hugging Face name) is a LayerNorm/RMSNorm gain or bias: unit-initialised, never decayed. */

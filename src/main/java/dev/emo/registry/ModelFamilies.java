@@ -7,7 +7,10 @@ import dev.emo.models.ModelConfig;
 import dev.emo.models.ModelFamily;
 import dev.emo.models.gpt2.Gpt2Family;
 import dev.emo.models.llama.LlamaFamily;
+import dev.emo.models.mistral.MistralFamily;
 import dev.emo.models.opt.OptFamily;
+import dev.emo.models.qwen2.Qwen2Family;
+import dev.emo.models.qwen3.Qwen3Family;
 import dev.emo.tokenizers.Tokenizer;
 import dev.emo.tokenizers.Tokenizers;
 
@@ -23,7 +26,8 @@ import java.util.List;
  */
 public final class ModelFamilies {
     /** Adding a family: its package under models/, and one line here. */
-    public static final List<ModelFamily> ALL = List.of(new Gpt2Family(), new OptFamily(), new LlamaFamily());
+    public static final List<ModelFamily> ALL = List.of(new Gpt2Family(), new OptFamily(), new LlamaFamily(), new Qwen2Family(),
+            new Qwen3Family(), new MistralFamily());
 
     private ModelFamilies() {}
 

@@ -101,7 +101,7 @@ class PackageRulesTest {
 
     @Test
     void everyFamilyIsOnePackageWithWorkingParts() {
-        assertEquals(List.of("gpt2", "opt", "llama"), ModelFamilies.modelTypes());
+        assertEquals(List.of("gpt2", "opt", "llama", "qwen2", "qwen3", "mistral"), ModelFamilies.modelTypes());
         for (ModelFamily family : ModelFamilies.ALL) {
             assertEquals("dev.emo.models." + family.modelType(), family.getClass().getPackageName(), "one package per family");
             assertTrue(!family.referenceSizes().isEmpty(), family.modelType() + " has benchmark sizes");
@@ -109,7 +109,8 @@ class PackageRulesTest {
             ModelConfig big = family.referenceSizes().values().iterator().next();
             ModelConfig small = new ModelConfig(big.file(), big.modelType(), 64, 16, 2, 2, big.numKvHeads() < big.numHeads() ? 1 : 2, 32, 16,
                     big.normEps(), big.activation(), big.tieWordEmbeddings(), big.preLayerNorm(), big.wordEmbedProjDim() == big.hiddenSize() ? 16 : 8,
-                    big.ropeTheta(), big.bosTokenId(), big.eosTokenId(), big.padTokenId());
+                    big.ropeTheta(), big.bosTokenId(), big.eosTokenId(), big.padTokenId())
+                    .with(big.headDim() == big.hiddenSize() / big.numHeads() ? 8 : 6, big.ropeScaling(), Math.min(big.slidingWindow(), 4), big.variant());
             CausalLM model = Models.build(small);
             int norms = 0;
             for (var e : model.params().entrySet()) {
@@ -119,15 +120,16 @@ class PackageRulesTest {
             }
             assertTrue(norms >= 2 * small.numLayers() + 1, family.modelType() + ": norms found " + norms);
         }
-        assertTrue(Architectures.names().containsAll(List.of("gpt2-small", "opt-350m", "llama-tiny")), Architectures.names().toString());
+        assertTrue(Architectures.names().containsAll(List.of("gpt2-small", "opt-350m", "llama-tiny", "llama3.2-1b", "qwen2.5-0.5b", "qwen3-0.6b",
+                "mistral-7b")), Architectures.names().toString());
     }
 
     @Test
     void anUnregisteredModelTypeIsOneLineNamingTheFamilies(@org.junit.jupiter.api.io.TempDir Path dir) throws IOException {
-        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"mistral\", \"vocab_size\": 10}");
+        Files.writeString(dir.resolve("config.json"), "{\"model_type\": \"gemma2\", \"vocab_size\": 10}");
         UserError e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class, () -> ModelFamilies.config(dir));
-        assertTrue(e.getMessage().contains("mistral") && e.getMessage().contains("gpt2, opt, llama"), e.getMessage());
+        assertTrue(e.getMessage().contains("gemma2") && e.getMessage().contains("gpt2, opt, llama, qwen2, qwen3, mistral"), e.getMessage());
         e = org.junit.jupiter.api.Assertions.assertThrows(UserError.class, () -> ModelFamilies.tokenizer(dir));
-        assertTrue(e.getMessage().contains("mistral"), "the tokenizer asks the same registry: " + e.getMessage());
+        assertTrue(e.getMessage().contains("gemma2"), "the tokenizer asks the same registry: " + e.getMessage());
     }
 }

@@ -8,9 +8,7 @@ import org.junit.jupiter.api.io.TempDir;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -22,17 +20,7 @@ class BadInputTest {
     Path tmp;
 
     private String refused(String... command) throws IOException {
-        Map<String, String> before = DiskSnapshot.of(tmp);
-        long crashes = DiskSnapshot.crashLogs();
-        CliRun r = CliRun.of(command);
-        String err = r.err().strip();
-        assertEquals(2, r.code(), err);
-        assertEquals(1, err.lines().filter(l -> l.startsWith("error: ")).count(), err);
-        String last = err.lines().reduce((a, b) -> b).orElse("");
-        assertTrue(last.startsWith("error: "), err);
-        assertEquals(before, DiskSnapshot.of(tmp), "the disk as it was");
-        assertEquals(crashes, DiskSnapshot.crashLogs(), "no hs_err file");
-        return last;
+        return CliRun.refused(tmp, command);
     }
 
     private Path modelWithConfig(String field, String value) throws IOException {

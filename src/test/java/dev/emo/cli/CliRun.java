@@ -18,6 +18,24 @@ record CliRun(int code, String out, String err) {
         return capture(() -> new CommandLine(subcommand).execute(args));
     }
 
+    /**
+     * Runs a command that must be refused: exit 2, exactly one {@code error:} line and it is the last,
+     * everything under {@code watched} as it was (content hashes), no hs_err file; returns that line.
+     */
+    static String refused(java.nio.file.Path watched, String... command) throws java.io.IOException {
+        java.util.Map<String, String> before = DiskSnapshot.of(watched);
+        long crashes = DiskSnapshot.crashLogs();
+        CliRun r = of(command);
+        String err = r.err().strip();
+        org.junit.jupiter.api.Assertions.assertEquals(2, r.code(), err);
+        org.junit.jupiter.api.Assertions.assertEquals(1, err.lines().filter(l -> l.startsWith("error: ")).count(), err);
+        String last = err.lines().reduce((a, b) -> b).orElse("");
+        org.junit.jupiter.api.Assertions.assertTrue(last.startsWith("error: "), err);
+        org.junit.jupiter.api.Assertions.assertEquals(before, DiskSnapshot.of(watched), "the disk as it was");
+        org.junit.jupiter.api.Assertions.assertEquals(crashes, DiskSnapshot.crashLogs(), "no hs_err file");
+        return last;
+    }
+
     private static CliRun capture(Supplier<Integer> run) {
         PrintStream out = System.out, err = System.err;
         ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();

@@ -12,8 +12,12 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.util.Map;
 
 /**
- * LLaMA (LlamaForCausalLM): RMSNorm, rotary embeddings in HF's rotate-half layout, SwiGLU MLP,
- * grouped-query attention, tied or untied head, no biases.
+ * LLaMA (LlamaForCausalLM) and the families built on its layer: RMSNorm, rotary embeddings in HF's
+ * rotate-half layout (frequencies scaled as the config's {@code RopeScaling} says), SwiGLU MLP,
+ * grouped-query attention, tied or untied head. The config's {@code LayerVariant} adds what the
+ * descendants add: biases on q/k/v (Qwen2) or on every projection (attention_bias, mlp_bias), and
+ * RMSNorm over each query and key head (Qwen3); Mistral's sliding window lives in the attention
+ * mask ({@code CausalLM}).
  */
 public final class Llama extends CausalLM {
     private final SDVariable embed;
@@ -31,28 +35,44 @@ public final class Llama extends CausalLM {
         rotateHalf = sd.constant("rotate_half", rotateHalfMatrix(hd));
         repeatKv = kvh == h ? null : sd.constant("repeat_kv", repeatKvMatrix(kvh, h / kvh, hd));
 
+        ModelConfig.LayerVariant v = c.variant();
         SDVariable x = sd.gather(embed, inputIds.reshape(-1), 0);              // [N, d]
         for (int l = 0; l < c.numLayers(); l++) {
-            String p = "model.layers." + l + ".";
+            String p = "model.layers." + l + ".", att = p + "self_attn.", mlp = p + "mlp.";
             SDVariable a = rmsNorm(x, param(p + "input_layernorm.weight", d));
-            SDVariable q = rope(linear(a, param(p + "self_attn.q_proj.weight", (long) h * hd, d), null), h, hd);
-            SDVariable k = rope(linear(a, param(p + "self_attn.k_proj.weight", (long) kvh * hd, d), null), kvh, hd);
-            SDVariable v = linear(a, param(p + "self_attn.v_proj.weight", (long) kvh * hd, d), null);
+            SDVariable q = proj(a, att + "q_proj", (long) h * hd, d, v.qkvBias());   // [N, H·hd]
+            SDVariable k = proj(a, att + "k_proj", (long) kvh * hd, d, v.qkvBias()); // [N, kvH·hd]
+            SDVariable val = proj(a, att + "v_proj", (long) kvh * hd, d, v.qkvBias());
+            if (v.qkNorm()) {   // Qwen3: RMSNorm over each head's hd features, before the rotation
+                q = headNorm(q, param(att + "q_norm.weight", hd), h, hd);
+                k = headNorm(k, param(att + "k_norm.weight", hd), kvh, hd);
+            }
+            q = rope(q, h, hd);
+            k = rope(k, kvh, hd);
             if (repeatKv != null) {
                 k = sd.mmul(k, repeatKv);
-                v = sd.mmul(v, repeatKv);
+                val = sd.mmul(val, repeatKv);
             }
-            SDVariable att = attention(q, k, v, h, hd);
-            x = x.add(linear(att, param(p + "self_attn.o_proj.weight", d, (long) h * hd), null));
+            x = x.add(proj(attention(q, k, val, h, hd), att + "o_proj", d, (long) h * hd, v.outputBias()));
 
             SDVariable m = rmsNorm(x, param(p + "post_attention_layernorm.weight", d));
-            SDVariable gate = linear(m, param(p + "mlp.gate_proj.weight", ff, d), null);
-            SDVariable up = linear(m, param(p + "mlp.up_proj.weight", ff, d), null);
+            SDVariable gate = proj(m, mlp + "gate_proj", ff, d, v.mlpBias());
+            SDVariable up = proj(m, mlp + "up_proj", ff, d, v.mlpBias());
             SDVariable silu = gate.mul(sd.nn.sigmoid(gate));
-            x = x.add(linear(silu.mul(up), param(p + "mlp.down_proj.weight", d, ff), null));
+            x = x.add(proj(silu.mul(up), mlp + "down_proj", d, ff, v.mlpBias()));
         }
         x = rmsNorm(x, param("model.norm.weight", d));
         head(x, c.tieWordEmbeddings() ? embed : param("lm_head.weight", c.vocabSize(), d));
+    }
+
+    /** The Linear layer {@code module} [out, in], with its bias where the family has one. */
+    private SDVariable proj(SDVariable x, String module, long out, long in, boolean bias) {
+        return linear(x, param(module + ".weight", out, in), bias ? param(module + ".bias", out) : null);
+    }
+
+    /** x [N, heads·hd] normalised per head: RMSNorm of [N·heads, hd] rows with gain w [hd]. */
+    private SDVariable headNorm(SDVariable x, SDVariable w, int heads, int hd) {
+        return rmsNorm(x.reshape(-1, hd), w).reshape(-1, (long) heads * hd);
     }
 
     private SDVariable rmsNorm(SDVariable x, SDVariable w) {
@@ -99,8 +119,7 @@ public final class Llama extends CausalLM {
     protected void putPositions(Map<String, INDArray> f, INDArray pos) {
         int n = (int) pos.length(), hd = config.headDim(), half = hd / 2;
         float[] cos = new float[n * hd], sin = new float[n * hd];
-        float[] invFreq = new float[half];
-        for (int i = 0; i < half; i++) invFreq[i] = (float) (1.0 / Math.pow(config.ropeTheta(), (2.0 * i) / hd));
+        float[] invFreq = config.ropeScaling().inverseFrequencies(config.ropeTheta(), hd);
         long[] flat = pos.reshape(-1).toLongVector();
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < half; i++) {
