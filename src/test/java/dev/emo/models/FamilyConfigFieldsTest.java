@@ -29,9 +29,9 @@ class FamilyConfigFieldsTest {
 
     /** Max |Δ| between a fixture's reference logits and ours with its config edited. */
     private double logitError(String fixture, String name, Consumer<ObjectNode> edit) throws IOException {
-        Path dir = Fixtures.withConfig(fixture, tmp.resolve(name), edit);
-        INDArray expected = Fixtures.npy(dir, "logits.npy").castTo(DataType.FLOAT);
-        INDArray actual = Models.load(dir).model().forward(Fixtures.npy(dir, "input_ids.npy"), Fixtures.npy(dir, "attention_mask.npy"));
+        Path dir = Fixtures.withConfig(fixture, tmp.resolve(name), edit), src = Fixtures.model(fixture);
+        INDArray expected = Fixtures.npy(src, "logits.npy").castTo(DataType.FLOAT);
+        INDArray actual = Models.load(dir).model().forward(Fixtures.npy(src, "input_ids.npy"), Fixtures.npy(src, "attention_mask.npy"));
         return actual.sub(expected).amaxNumber().doubleValue();
     }
 

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.TestFactory;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.ops.transforms.Transforms;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Three AdamW steps on the reference batch reproduce PyTorch's losses before each step (1e-5
  * relative) and every parameter after them (1e-4 relative, norm-wise), for mle and emo.
+ *
+ * <p>Except the elements whose first gradient is within 10× Adam's ε: their update lr·g/(|g|+ε)
+ * is set by g's float32 rounding (tiny-qwen2's key biases in the lowest rotary frequency have
+ * gradients of 6e-9 with ~4e-9 of rounding on either side, so one update is anywhere between 0.1 and
+ * 0.6 of lr), so those are only held to the reach of the steps taken: |Δ| ≤ 2·steps·lr.
  */
 class AdamWTrajectoryTest {
     @TestFactory
@@ -64,14 +70,23 @@ class AdamWTrajectoryTest {
             opt.step(model.weights(), s.grads(), lr);
         }
         Map<String, INDArray> ref = Fixtures.npz(dir, name + ".adamw3.params.npz");
-        double worst = 0;
+        Map<String, INDArray> firstGrads = Files.isRegularFile(dir.resolve("reference/" + name + ".grad_params.npz"))
+                ? Fixtures.npz(dir, name + ".grad_params.npz") : Map.of();
+        double worst = 0, reach = 2 * refLosses.length() * lr, nearEpsilon = 10 * adam.path("eps").asDouble();
         String worstName = "";
         for (Map.Entry<String, INDArray> r : ref.entrySet()) {
             INDArray ours = model.weights().get(r.getKey());
             if (ours == null && r.getKey().equals("lm_head.weight")) continue; // tied: same tensor as the embedding
             assertNotNull(ours, "no parameter " + r.getKey());
             INDArray want = r.getValue().castTo(DataType.FLOAT).reshape(ours.shape());
-            double rel = ours.sub(want).norm2Number().doubleValue() / want.norm2Number().doubleValue();
+            INDArray diff = ours.sub(want), g0 = firstGrads.get(r.getKey());
+            if (g0 != null) {   // split off the elements whose update rounding decides (see the class comment)
+                INDArray conditioned = Transforms.abs(g0.castTo(DataType.FLOAT).reshape(ours.shape())).gte(nearEpsilon).castTo(DataType.FLOAT);
+                INDArray rest = diff.mul(conditioned.rsub(1));
+                assertTrue(rest.amaxNumber().doubleValue() <= reach, r.getKey() + ": an element with |g| < 10ε moved beyond the steps' reach");
+                diff = diff.mul(conditioned);
+            }
+            double rel = diff.norm2Number().doubleValue() / want.norm2Number().doubleValue();
             if (rel > worst) {
                 worst = rel;
                 worstName = r.getKey();
