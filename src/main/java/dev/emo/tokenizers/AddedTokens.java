@@ -7,16 +7,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Tokens matched verbatim in the raw text before the model sees it (HF's AddedVocabulary): the text is
+ * Tokens matched verbatim in the text before the model sees it (HF's AddedVocabulary): the text is
  * cut at the leftmost, then longest, occurrence of any added token; the pieces between go to the
- * normalizer / pre-tokenizer / BPE separately. lstrip/rstrip/single_word are not supported (none of
- * the supported families uses them on these tokens).
+ * normalizer / pre-tokenizer / BPE separately. Tokens marked {@code normalized} are matched in the
+ * normalized text, the others in the raw text (see {@link BpeTokenizer}). lstrip/rstrip/single_word
+ * are refused when the file is read (none of the supported families uses them).
  */
 final class AddedTokens {
     /** A piece of the text: an added token's id, or {@code id == -1} and text for the model. */
     record Piece(String text, int start, int id) {}
 
-    record Token(String content, int id, boolean special) {}
+    /** {@code normalized}: matched after the normalizer rather than in the raw text */
+    record Token(String content, int id, boolean special, boolean normalized) {}
 
     static final AddedTokens NONE = new AddedTokens(List.of());
 

@@ -48,18 +48,18 @@ final class ByteLevel {
         return new String(cs);
     }
 
-    /** Appends the bytes a token stands for; chars outside the alphabet (added tokens) as their UTF-8. */
+    /**
+     * Appends the bytes a token stands for. As HF's ByteLevel decoder: a token with any char outside
+     * the alphabet (an added token such as "<think>中") is written as its own UTF-8, whole.
+     */
     static void appendBytes(String token, ByteArrayOutputStream out) {
         for (int i = 0; i < token.length(); i++) {
             char c = token.charAt(i);
-            int b = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
-            if (b >= 0) {
-                out.write(b);
-            } else {
-                int cp = token.codePointAt(i);
-                out.writeBytes(new String(Character.toChars(cp)).getBytes(StandardCharsets.UTF_8));
-                i += Character.charCount(cp) - 1;
+            if (c >= CHAR_TO_BYTE.length || CHAR_TO_BYTE[c] < 0) {
+                out.writeBytes(token.getBytes(StandardCharsets.UTF_8));
+                return;
             }
         }
+        for (int i = 0; i < token.length(); i++) out.write(CHAR_TO_BYTE[token.charAt(i)]);
     }
 }

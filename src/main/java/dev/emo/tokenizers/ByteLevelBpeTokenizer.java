@@ -12,35 +12,20 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
+import java.util.function.UnaryOperator;
 
 /**
- * GPT-2 byte-level BPE (GPT-2, OPT, RoBERTa...): split with GPT-2's regex, show each piece's UTF-8
- * bytes as chars of the byte-level alphabet, merge by rank, look the symbols up in the vocab. Decode
- * joins the tokens and maps the chars back to bytes, so any text round-trips.
+ * Byte-level BPE (GPT-2, OPT, RoBERTa, Llama 3, Qwen2/3): the pre-tokenizer (GPT-2's regex, or the
+ * file's Split regex followed by ByteLevel) shows each piece's UTF-8 bytes as chars of the byte-level
+ * alphabet, BPE merges by rank, ids come from the vocab. Decode maps the chars back to bytes, so any
+ * text round-trips (up to the normalizer, e.g. NFC).
  */
-public final class ByteLevelBpeTokenizer extends BaseTokenizer {
+public final class ByteLevelBpeTokenizer extends BpeTokenizer {
     private static final String VOCAB_FIX = "copy vocab.json and merges.txt again from the Hugging Face model repo";
 
-    private final Map<String, Integer> vocab;
-    private final String[] idToToken;
-    private final BpeMerges merges;
-    private final boolean addPrefixSpace, useRegex, ignoreMerges;
-
-    private ByteLevelBpeTokenizer(Map<String, Integer> vocab, BpeMerges merges, AddedTokens added,
-                                  SpecialTokens specials, boolean addPrefixSpace, boolean useRegex, boolean ignoreMerges) {
-        super(specials, added);
-        this.vocab = vocab;
-        this.merges = merges;
-        this.addPrefixSpace = addPrefixSpace;
-        this.useRegex = useRegex;
-        this.ignoreMerges = ignoreMerges;
-        int size = 0;
-        for (int id : vocab.values()) size = Math.max(size, id + 1);
-        for (AddedTokens.Token t : added.tokens()) size = Math.max(size, t.id() + 1);
-        idToToken = new String[size];
-        vocab.forEach((tok, id) -> idToToken[id] = tok);
-        for (AddedTokens.Token t : added.tokens()) idToToken[t.id()] = t.content();
+    private ByteLevelBpeTokenizer(SpecialTokens specials, List<AddedTokens.Token> added, UnaryOperator<String> normalizer,
+                                  PreTokenizers preTokenizer, BpeModel model) {
+        super(specials, added, normalizer, preTokenizer, model);
     }
 
     /**
@@ -70,9 +55,10 @@ public final class ByteLevelBpeTokenizer extends BaseTokenizer {
         List<AddedTokens.Token> added = new ArrayList<>();
         for (String s : splitTokens) {
             Integer id = vocab.get(s);
-            if (id != null) added.add(new AddedTokens.Token(s, id, true));
+            if (id != null) added.add(new AddedTokens.Token(s, id, true, false));
         }
-        return new ByteLevelBpeTokenizer(vocab, table, new AddedTokens(added), specials, false, true, false);
+        return new ByteLevelBpeTokenizer(specials, added, UnaryOperator.identity(), PreTokenizers.gpt2(),
+                new BpeModel(vocab, table, false, false, false, -1));
     }
 
     /**
@@ -93,19 +79,15 @@ public final class ByteLevelBpeTokenizer extends BaseTokenizer {
     }
 
     static ByteLevelBpeTokenizer fromTokenizerJson(TokenizerJson tj, SpecialTokens specials) {
-        JsonNode norm = tj.root.get("normalizer");
-        if (norm != null && !norm.isNull())
-            throw TokenizerException.of(tj.file, "a normalizer (" + norm.path("type").asText() + ") on a byte-level BPE is not supported",
-                    "use the model's original GPT-2-style tokenizer.json");
-        JsonNode pre = tj.root.get("pre_tokenizer");
-        if (pre != null && !pre.isNull() && !"ByteLevel".equals(pre.path("type").asText()))
-            throw TokenizerException.of(tj.file, "pre_tokenizer " + pre.path("type").asText() + " is not supported for byte-level BPE",
-                    "use the model's original GPT-2-style tokenizer.json");
-        boolean prefixSpace = pre != null && pre.path("add_prefix_space").asBoolean(false);
-        boolean regex = pre == null || pre.path("use_regex").asBoolean(true);
-        BpeMerges table = TokenizerJson.mergeTable(tj.merges, tj.vocab, tj.file);
-        return new ByteLevelBpeTokenizer(tj.vocab, table, new AddedTokens(tj.added), specials, prefixSpace, regex,
-                tj.flag("ignore_merges"));
+        PreTokenizers pre = PreTokenizers.of(tj.root.get("pre_tokenizer"), tj.file);
+        if (!pre.byteLevel)
+            throw TokenizerException.of(tj.file, "the decoder is ByteLevel but the pre_tokenizer has no ByteLevel step",
+                    "use the model's original tokenizer.json");
+        JsonNode dec = tj.root.get("decoder");
+        if (dec == null || !"ByteLevel".equals(dec.path("type").asText()))
+            throw TokenizerException.of(tj.file, "decoder " + (dec == null || dec.isNull() ? "null" : dec.path("type").asText())
+                    + " is not supported for byte-level BPE", "use a tokenizer.json whose decoder is ByteLevel");
+        return new ByteLevelBpeTokenizer(specials, tj.added, Normalizers.of(tj.root.get("normalizer"), tj.file), pre, BpeModel.of(tj));
     }
 
     static Map<String, Integer> readVocabJson(Path file) {
@@ -132,55 +114,11 @@ public final class ByteLevelBpeTokenizer extends BaseTokenizer {
         return out;
     }
 
+    /** HF's ByteLevel decoder: the tokens' bytes joined, invalid UTF-8 replaced. */
     @Override
-    void encodeText(String text, boolean atStart, IntList out) {
-        if (text.isEmpty()) return;
-        if (addPrefixSpace && !text.startsWith(" ")) text = " " + text;
-        if (!useRegex) {
-            for (int id : cached(ByteLevel.encode(text), this::bpe)) out.add(id);
-            return;
-        }
-        Matcher m = ByteLevel.GPT2_SPLIT.matcher(text);
-        while (m.find()) {
-            for (int id : cached(ByteLevel.encode(m.group()), this::bpe)) out.add(id);
-        }
-    }
-
-    /** BPE of one pre-token, already in the byte-level alphabet. */
-    private int[] bpe(String word) {
-        if (ignoreMerges) {
-            Integer whole = vocab.get(word);
-            if (whole != null) return new int[] {whole};
-        }
-        int[] syms = new int[word.length()];
-        for (int i = 0; i < syms.length; i++) {
-            Integer id = vocab.get(String.valueOf(word.charAt(i)));
-            if (id == null)
-                throw new TokenizerException("byte-level vocab lacks the byte token " + TokenizerJson.quote(String.valueOf(word.charAt(i)))
-                        + "; the vocab is not a complete GPT-2-style byte-level vocab, copy it again from the Hugging Face model repo");
-            syms[i] = id;
-        }
-        return merges.apply(syms);
-    }
-
-    @Override
-    public String decode(int[] ids, boolean skipSpecialTokens) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(ids.length * 4);
-        for (int id : ids) {
-            if (id < 0 || id >= idToToken.length || idToToken[id] == null) continue; // HF skips unknown ids too
-            if (skipSpecialTokens && isSpecial(id)) continue;
-            ByteLevel.appendBytes(idToToken[id], bytes);
-        }
+    String decodeTokens(List<String> tokens) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(tokens.size() * 4);
+        for (String t : tokens) ByteLevel.appendBytes(t, bytes);
         return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    @Override
-    public int vocabSize() {
-        return idToToken.length;
-    }
-
-    /** the token string of an id (byte-level alphabet), or null */
-    public String token(int id) {
-        return id >= 0 && id < idToToken.length ? idToToken[id] : null;
     }
 }

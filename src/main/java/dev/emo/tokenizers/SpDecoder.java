@@ -33,7 +33,7 @@ final class SpDecoder {
                 for (JsonNode c : d.path("decoders")) add(c, file);
             }
             case "Replace" -> {
-                UnaryOperator<String> r = SpText.replacer(d, file);
+                UnaryOperator<String> r = Normalizers.replacer(d, file, "decoder");
                 steps.add(ts -> ts.stream().map(r).toList());
             }
             case "ByteFallback" -> steps.add(SpDecoder::byteFallback);
@@ -45,7 +45,7 @@ final class SpDecoder {
             }
             case "Metaspace" -> {
                 String rep = d.path("replacement").asText("\u2581");
-                boolean dropFirst = !SpText.prependScheme(d).equals("never");
+                boolean dropFirst = !PreTokenizers.prependScheme(d).equals("never");
                 steps.add(ts -> {
                     List<String> out = new ArrayList<>(ts.size());
                     for (int i = 0; i < ts.size(); i++) out.add(ts.get(i).replace(rep, i == 0 && dropFirst ? "" : " "));

@@ -132,7 +132,15 @@ final class TokenizerJson {
         for (JsonNode t : node) {
             if (!t.path("id").isIntegralNumber() || !t.path("content").isTextual())
                 throw JsonFiles.bad(file, "added token " + t + " lacks id or content");
-            out.add(new AddedTokens.Token(t.get("content").asText(), t.get("id").intValue(), t.path("special").asBoolean(false)));
+            String content = t.get("content").asText();
+            for (String f : new String[] {"lstrip", "rstrip", "single_word"}) {
+                if (t.path(f).asBoolean(false))
+                    throw TokenizerException.of(file, "added token " + quote(content) + " has " + f + " true, which is not supported",
+                            "use a tokenizer.json whose added tokens have lstrip, rstrip and single_word false");
+            }
+            boolean special = t.path("special").asBoolean(false);
+            // HF's AddedToken: a special token is matched in the raw text unless the file says otherwise
+            out.add(new AddedTokens.Token(content, t.get("id").intValue(), special, t.path("normalized").asBoolean(!special)));
         }
         return out;
     }

@@ -16,7 +16,8 @@ import java.util.TreeSet;
  * algorithm ({@code tokenizer.json} first, else {@code vocab.json} + {@code merges.txt}); the model
  * family (asked of {@code registry.ModelFamilies} by config.json's model_type) decides the conventions
  * that HF keeps in Python rather than in the files:
- * OPT prepends {@code </s>}, LLaMA follows tokenizer_config.json's add_bos_token/add_eos_token.
+ * OPT prepends {@code </s>}, LLaMA follows tokenizer_config.json's add_bos_token/add_eos_token,
+ * Qwen adds what tokenizer.json's post-processor says (nothing, for Qwen2.5/Qwen3).
  * bos/eos/pad ids come from config.json, else from the family's token names looked up in the vocab.
  */
 public final class Tokenizers {
@@ -27,6 +28,8 @@ public final class Tokenizers {
         GPT2("<|endoftext|>", "<|endoftext|>", null, "<|endoftext|>"),
         OPT("</s>", "</s>", "<pad>", "<unk>"),
         LLAMA("<s>", "</s>", null, "<unk>"),
+        /** Qwen2TokenizerFast: no bos, {@code <|endoftext|>} by default; the post-processor in the file decides what is added */
+        QWEN(null, "<|endoftext|>", "<|endoftext|>", "<|endoftext|>"),
         OTHER(null, null, null, null);
 
         final String bos, eos, pad, unk;
@@ -45,7 +48,7 @@ public final class Tokenizers {
     }
 
     /**
-     * @param conventions the model family's tokenizer conventions (GPT2, OPT, LLAMA), as the model
+     * @param conventions the model family's tokenizer conventions (GPT2, OPT, LLAMA, QWEN), as the model
      *                    registry names them; null for folders of no causal-LM family (BERT)
      */
     public static Tokenizer load(Path modelDir, String conventions) {
@@ -57,6 +60,9 @@ public final class Tokenizers {
         Path tokJson = modelDir.resolve("tokenizer.json");
         Path vocab = modelDir.resolve("vocab.json"), merges = modelDir.resolve("merges.txt");
 
+        if (tokCfg != null && tokCfg.path("split_special_tokens").asBoolean(false))
+            throw TokenizerException.of(modelDir.resolve("tokenizer_config.json"), "split_special_tokens true is not supported",
+                    "set it to false (special tokens written in the text then map to their ids)");
         if (Files.isRegularFile(tokJson)) {
             TokenizerJson tj = TokenizerJson.read(tokJson);
             if (tj.wordPiece) return WordPieceTokenizer.fromTokenizerJson(tj); // BERT: its specials are all in the file

@@ -74,6 +74,37 @@ class TokenizerErrorsTest {
         assertTrue(m.contains("not a folder"), m);
     }
 
+    /** A component we do not implement changes ids, so it is refused in one line naming it. */
+    @Test
+    void unknownComponentsAreRefused(@TempDir Path dir) throws Exception {
+        String good = TinyByteLevelTest.json(true, TinyByteLevelTest.TEMPLATE);
+        String[][] cases = {
+                {"{\"type\": \"Split\", \"pattern\": {\"String\": \" \"}", "{\"type\": \"Digits\", \"individual_digits\": true", "pre_tokenizer Digits is not supported"},
+                {"{\"type\": \"NFKC\"}", "{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"\"}", "normalizer Precompiled is not supported"},
+                {"{\"type\": \"TemplateProcessing\"", "{\"type\": \"SomethingNew\"", "post_processor SomethingNew is not supported"},
+                {"\"decoder\": {\"type\": \"ByteLevel\"", "\"decoder\": {\"type\": \"WordPiece\"", "decoder WordPiece is not supported for byte-level BPE"},
+                {"\"behavior\": \"MergedWithNext\"", "\"behavior\": \"Sideways\"", "pre_tokenizer Split behavior \"Sideways\" is not supported"},
+                {"{\"String\": \" \"}", "{\"Regex\": \"\\\\G\\\\s\"}", "pre_tokenizer Split regex \"\\G\\s\" is not supported: the escape \\G"},
+                {"{\"String\": \" \"}", "{\"Regex\": \"(?<x_y>a)\"}", "pre_tokenizer Split regex \"(?<x_y>a)\" is not supported: java.util.regex cannot compile it"},
+                {"\"special\": true, \"normalized\": false}", "\"special\": true, \"normalized\": false, \"lstrip\": true}", "added token \"<|bos|>\" has lstrip true"},
+        };
+        for (String[] c : cases) {
+            String json = good.replace(c[0], c[1]);
+            if (json.equals(good)) throw new IllegalStateException("case does not apply: " + c[0]);
+            Files.writeString(dir.resolve("tokenizer.json"), json);
+            String m = oneLineError(dir);
+            assertTrue(m.startsWith(dir.resolve("tokenizer.json") + ": " + c[2]), () -> "expected " + c[2] + " in: " + m);
+        }
+    }
+
+    @Test
+    void splitSpecialTokensIsRefused(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("tokenizer.json"), TinyByteLevelTest.json(true, TinyByteLevelTest.TEMPLATE));
+        Files.writeString(dir.resolve("tokenizer_config.json"), "{\"split_special_tokens\": true}");
+        String m = oneLineError(dir);
+        assertTrue(m.startsWith(dir.resolve("tokenizer_config.json") + ": split_special_tokens true is not supported"), m);
+    }
+
     /** A hand-made SentencePiece BPE: merges by rank, byte fallback, fused unk, decode chain. */
     @Test
     void tinySentencePiece(@TempDir Path dir) throws Exception {
