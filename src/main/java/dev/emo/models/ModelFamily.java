@@ -27,7 +27,7 @@ public interface ModelFamily {
     /** PEFT's default LoRA target_modules for this family. */
     java.util.List<String> defaultLoraTargets();
 
-    /** Which tokenizer conventions Hugging Face applies in Python for this family: GPT2, OPT, LLAMA, or OTHER (the files say all). */
+    /** Which tokenizer conventions Hugging Face applies in Python for this family: GPT2, OPT, LLAMA or QWEN. */
     String tokenizerConventions();
 
     /** Whether a parameter (by Hugging Face name) is a LayerNorm/RMSNorm gain or bias: unit-initialised, never decayed. */

@@ -37,10 +37,10 @@ public final class Qwen2Family extends LlamaStyleFamily {
         }
     }
 
-    /** Qwen2.5's tokenizer adds no BOS; tokenizer.json and tokenizer_config.json say everything. */
+    /** Qwen2.5's tokenizer adds no BOS (whatever add_bos_token says); eos and pad default to <|endoftext|>. */
     @Override
     public String tokenizerConventions() {
-        return "OTHER";
+        return "QWEN";
     }
 
     @Override

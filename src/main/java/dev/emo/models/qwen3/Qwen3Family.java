@@ -31,7 +31,7 @@ public final class Qwen3Family extends LlamaStyleFamily {
 
     @Override
     public String tokenizerConventions() {
-        return "OTHER";
+        return "QWEN";
     }
 
     @Override
