@@ -1,6 +1,7 @@
 package dev.emo.onnx;
 
 import dev.emo.UserError;
+import dev.emo.util.HalfFloats;
 import onnx.Onnx;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -117,37 +118,14 @@ public final class OnnxExport {
             for (float x : f) buf.putDouble(x);
         } else if (onnxType == Onnx.TensorProto.DataType.FLOAT16_VALUE) {
             buf = ByteBuffer.allocate(f.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-            for (float x : f) buf.putShort(floatToHalf(x));
+            for (float x : f) buf.putShort(HalfFloats.floatToHalf(x));
         } else if (onnxType == Onnx.TensorProto.DataType.BFLOAT16_VALUE) {
             buf = ByteBuffer.allocate(f.length * 2).order(ByteOrder.LITTLE_ENDIAN);
-            for (float x : f) buf.putShort((short) (Float.floatToRawIntBits(x) + 0x7fff + ((Float.floatToRawIntBits(x) >> 16) & 1) >>> 16));
+            for (float x : f) buf.putShort(HalfFloats.floatToBf16(x));
         } else {
             throw new IllegalStateException("initializer " + name + " has unsupported type " + onnxType);
         }
         return buf.array();
-    }
-
-    /** float32 → IEEE binary16, round to nearest even (Float.floatToFloat16 is Java 20+). */
-    static short floatToHalf(float f) {
-        int bits = Float.floatToRawIntBits(f);
-        int sign = (bits >>> 16) & 0x8000;
-        int exp = ((bits >>> 23) & 0xff) - 127 + 15;
-        int mant = bits & 0x7fffff;
-        if (((bits >>> 23) & 0xff) == 0xff) return (short) (sign | 0x7c00 | (mant != 0 ? 0x200 : 0));
-        if (exp >= 0x1f) return (short) (sign | 0x7c00);
-        if (exp <= 0) {
-            if (exp < -10) return (short) sign;
-            mant |= 0x800000;
-            int shift = 14 - exp;
-            int half = mant >> shift;
-            int rem = mant & ((1 << shift) - 1), mid = 1 << (shift - 1);
-            if (rem > mid || (rem == mid && (half & 1) == 1)) half++;
-            return (short) (sign | half);
-        }
-        int half = (exp << 10) | (mant >> 13);
-        int rem = mant & 0x1fff;
-        if (rem > 0x1000 || (rem == 0x1000 && (half & 1) == 1)) half++;
-        return (short) (sign | half);
     }
 
     private static String externalDataName(Onnx.GraphProto g) {

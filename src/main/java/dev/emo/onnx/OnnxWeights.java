@@ -1,6 +1,7 @@
 package dev.emo.onnx;
 
 import dev.emo.UserError;
+import dev.emo.util.HalfFloats;
 import onnx.Onnx;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -184,24 +185,12 @@ public final class OnnxWeights {
             for (int i = 0; i < out.length; i++) out[i] = (float) bytes.getDouble(i * 8);
         } else if (dt == Onnx.TensorProto.DataType.FLOAT16_VALUE) {
             checkSize(onnxFile, t, bytes, count * 2);
-            for (int i = 0; i < out.length; i++) out[i] = halfToFloat(bytes.getShort(i * 2));
+            for (int i = 0; i < out.length; i++) out[i] = HalfFloats.halfToFloat(bytes.getShort(i * 2));
         } else { // bfloat16: the high half of a float32
             checkSize(onnxFile, t, bytes, count * 2);
-            for (int i = 0; i < out.length; i++) out[i] = Float.intBitsToFloat((bytes.getShort(i * 2) & 0xffff) << 16);
+            for (int i = 0; i < out.length; i++) out[i] = HalfFloats.bf16ToFloat(bytes.getShort(i * 2));
         }
         return Nd4j.create(out, shape, 'c');
-    }
-
-    /** IEEE 754 binary16 → float32 (Float.float16ToFloat is Java 20+). */
-    static float halfToFloat(short h) {
-        int bits = h & 0xffff;
-        int sign = (bits & 0x8000) << 16, exp = (bits >> 10) & 0x1f, mant = bits & 0x3ff;
-        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13)); // inf / NaN
-        if (exp == 0) { // zero or subnormal: mant · 2^-24
-            float v = mant * 0x1p-24f;
-            return sign != 0 ? -v : v;
-        }
-        return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));
     }
 
     private static void checkSize(Path f, Onnx.TensorProto t, ByteBuffer b, long expected) {

@@ -22,17 +22,20 @@ import java.util.Set;
  * or shards listed in {@code model.safetensors.index.json}. Keys are the state dict's names; the
  * family maps them to parameter names (GPT-2 checkpoints saved from the base model lack the
  * "transformer." prefix; buffers such as attn.bias are not parameters). Tuned weights are written
- * back as one model.safetensors under the keys they were read from.
+ * back as one model.safetensors under the keys they were read from, each in the dtype it was read
+ * in (a bfloat16 checkpoint comes back bfloat16, as save_pretrained keeps a model's dtype).
  */
 public final class SafetensorsCheckpoint implements ModelSource {
     public static final String SINGLE = "model.safetensors", INDEX = "model.safetensors.index.json";
 
     private final Path file;
     private final Map<String, String> keyOf;   // parameter name → the checkpoint's key
+    private final Map<String, String> dtypeOf; // the checkpoint's key → its dtype as read (F32, BF16, F16; F64 written as F32)
 
-    private SafetensorsCheckpoint(Path file, Map<String, String> keyOf) {
+    private SafetensorsCheckpoint(Path file, Map<String, String> keyOf, Map<String, String> dtypeOf) {
         this.file = file;
         this.keyOf = keyOf;
+        this.dtypeOf = dtypeOf;
     }
 
     public static boolean present(Path dir) {
@@ -43,13 +46,16 @@ public final class SafetensorsCheckpoint implements ModelSource {
     public static Map.Entry<SafetensorsCheckpoint, Map<String, INDArray>> read(Path dir, ModelFamily family) {
         Path index = dir.resolve(INDEX), single = dir.resolve(SINGLE);
         Map<String, INDArray> byKey = new LinkedHashMap<>();
+        Map<String, String> dtypeOf = new LinkedHashMap<>();
         Path file;
         if (Files.isRegularFile(single)) {
             file = single;
             byKey.putAll(SafeTensors.read(single));
+            SafeTensors.header(single).forEach((k, e) -> dtypeOf.put(k, e.dtype()));
         } else {
             file = index;
             for (Path shard : shards(index)) {
+                SafeTensors.header(shard).forEach((k, e) -> dtypeOf.put(k, e.dtype()));
                 for (var e : SafeTensors.read(shard).entrySet()) {
                     if (byKey.put(e.getKey(), e.getValue()) != null) {
                         throw UserError.of(shard, "tensor '" + e.getKey() + "' is also in another shard", "re-save the checkpoint");
@@ -67,7 +73,8 @@ public final class SafetensorsCheckpoint implements ModelSource {
             }
             keyOf.put(name, e.getKey());
         }
-        return Map.entry(new SafetensorsCheckpoint(file, keyOf), weights);
+        dtypeOf.replaceAll((k, dtype) -> SafeTensors.WRITABLE.contains(dtype) ? dtype : "F32");
+        return Map.entry(new SafetensorsCheckpoint(file, keyOf, dtypeOf), weights);
     }
 
     /** The shard files an index names, each checked to exist inside the folder. */
@@ -107,7 +114,7 @@ public final class SafetensorsCheckpoint implements ModelSource {
         try {
             Map<String, INDArray> out = new LinkedHashMap<>();
             weights.forEach((name, w) -> out.put(keyOf.getOrDefault(name, name), w));
-            SafeTensors.write(outDir.resolve(SINGLE), out, Map.of("format", "pt"));
+            SafeTensors.write(outDir.resolve(SINGLE), out, dtypeOf, Map.of("format", "pt"));
         } catch (IOException e) {
             throw UserError.of(outDir, "cannot be written (" + e.getMessage() + ")", "check free disk space and permissions");
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emo.UserError;
+import dev.emo.util.HalfFloats;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -120,24 +121,14 @@ public final class SafeTensors {
         switch (e.dtype()) {
             case "F32" -> buf.asFloatBuffer().get(v);
             case "F64" -> { for (int i = 0; i < count; i++) v[i] = (float) buf.getDouble(); }
-            case "F16" -> { for (int i = 0; i < count; i++) v[i] = halfToFloat(buf.getShort()); }
-            case "BF16" -> { for (int i = 0; i < count; i++) v[i] = Float.intBitsToFloat((buf.getShort() & 0xffff) << 16); }
+            case "F16" -> { for (int i = 0; i < count; i++) v[i] = HalfFloats.halfToFloat(buf.getShort()); }
+            case "BF16" -> { for (int i = 0; i < count; i++) v[i] = HalfFloats.bf16ToFloat(buf.getShort()); }
             case "I64" -> { for (int i = 0; i < count; i++) v[i] = buf.getLong(); }
             case "I32" -> { for (int i = 0; i < count; i++) v[i] = buf.getInt(); }
             default -> throw new IllegalStateException(e.dtype());
         }
         long[] shape = e.shape();
         return shape.length == 0 ? Nd4j.scalar(v.length == 0 ? 0f : v[0]) : Nd4j.create(v, shape, 'c');
-    }
-
-    /** IEEE 754 binary16 → float32 (Float.float16ToFloat is Java 20+). */
-    static float halfToFloat(short h) {
-        int bits = h & 0xffff, sign = (bits & 0x8000) << 16, exp = (bits >>> 10) & 0x1f, mant = bits & 0x3ff;
-        if (exp == 0x1f) return Float.intBitsToFloat(sign | 0x7f800000 | (mant << 13));          // Inf, NaN
-        if (exp != 0) return Float.intBitsToFloat(sign | ((exp + 112) << 23) | (mant << 13));    // normal: bias 15 → 127
-        if (mant == 0) return Float.intBitsToFloat(sign);                                        // ±0
-        float sub = mant * 0x1p-24f;                                                             // subnormal: mant · 2^-24
-        return sign == 0 ? sub : -sub;
     }
 
     private static int width(String dtype) {
@@ -153,12 +144,22 @@ public final class SafeTensors {
         return UserError.of(file, "not a valid safetensors file: " + problem, "re-save it with save_pretrained / safetensors.torch.save_file");
     }
 
-    /**
-     * Writes float32 tensors (c order, in the map's order) with optional string metadata; the
-     * header is padded with spaces to a multiple of 8 bytes, as the reference writer does. Written
-     * to a temporary file and renamed.
-     */
+    /** Float32 tensors; see {@link #write(Path, Map, Map, Map)}. */
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> metadata) throws IOException {
+        write(file, tensors, Map.of(), metadata);
+    }
+
+    /** The float dtypes this writer stores: what save_pretrained writes for a float32, bfloat16 or float16 model. */
+    public static final List<String> WRITABLE = List.of("F32", "BF16", "F16");
+
+    /**
+     * Writes tensors (c order, in the map's order) each in the dtype {@code dtypes} names for it (F32,
+     * BF16 or F16, rounded to nearest even; F32 where it names none), with optional string metadata;
+     * the header is padded with spaces to a multiple of 8 bytes, as the reference writer does.
+     * Written to a temporary file and renamed.
+     */
+    public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> dtypes, Map<String, String> metadata)
+            throws IOException {
         ObjectMapper json = new ObjectMapper();
         ObjectNode header = json.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {
@@ -167,15 +168,20 @@ public final class SafeTensors {
         }
         long offset = 0;
         List<float[]> data = new ArrayList<>();
+        List<String> types = new ArrayList<>();
         for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
+            String dtype = dtypes.getOrDefault(e.getKey(), "F32");
+            if (!WRITABLE.contains(dtype)) throw new IllegalArgumentException(e.getKey() + ": cannot write dtype " + dtype);
             float[] v = e.getValue().castTo(DataType.FLOAT).dup('c').data().asFloat();
             ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", "F32");
+            t.put("dtype", dtype);
             var shape = t.putArray("shape");
             for (long d : e.getValue().shape()) shape.add(d);
-            t.putArray("data_offsets").add(offset).add(offset + 4L * v.length);
-            offset += 4L * v.length;
+            long bytes = (long) width(dtype) * v.length;
+            t.putArray("data_offsets").add(offset).add(offset + bytes);
+            offset += bytes;
             data.add(v);
+            types.add(dtype);
         }
         byte[] h = json.writeValueAsBytes(header);
         int padded = (h.length + 7) / 8 * 8;
@@ -185,13 +191,18 @@ public final class SafeTensors {
             out.write(h);
             for (int i = h.length; i < padded; i++) out.write(' ');
             ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-            for (float[] v : data) {
-                for (float x : v) {
-                    if (!chunk.hasRemaining()) {
+            for (int k = 0; k < data.size(); k++) {
+                String dtype = types.get(k);
+                for (float x : data.get(k)) {
+                    if (chunk.remaining() < 4) {
                         out.write(chunk.array(), 0, chunk.position());
                         chunk.clear();
                     }
-                    chunk.putFloat(x);
+                    switch (dtype) {
+                        case "BF16" -> chunk.putShort(HalfFloats.floatToBf16(x));
+                        case "F16" -> chunk.putShort(HalfFloats.floatToHalf(x));
+                        default -> chunk.putFloat(x);
+                    }
                 }
             }
             out.write(chunk.array(), 0, chunk.position());

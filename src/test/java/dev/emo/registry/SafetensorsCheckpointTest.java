@@ -61,9 +61,16 @@ class SafetensorsCheckpointTest {
     }
 
     static Path checkpointFolder(Path fixture, Map<String, INDArray> stateDict, int shards, Path out) throws IOException {
+        return checkpointFolder(fixture, stateDict, shards, "F32", out);
+    }
+
+    /** A checkpoint folder with every tensor stored as {@code dtype} (F32 or BF16, as save_pretrained writes them). */
+    static Path checkpointFolder(Path fixture, Map<String, INDArray> stateDict, int shards, String dtype, Path out) throws IOException {
         ModelFolderWriter.copySideFiles(fixture, out);
+        Map<String, String> dtypes = new LinkedHashMap<>();
+        stateDict.keySet().forEach(k -> dtypes.put(k, dtype));
         if (shards == 1) {
-            SafeTensors.write(out.resolve(SafetensorsCheckpoint.SINGLE), stateDict, Map.of("format", "pt"));
+            SafeTensors.write(out.resolve(SafetensorsCheckpoint.SINGLE), stateDict, dtypes, Map.of("format", "pt"));
             return out;
         }
         List<Map<String, INDArray>> parts = new ArrayList<>();
@@ -77,7 +84,7 @@ class SafetensorsCheckpointTest {
             map.put(e.getKey(), String.format("model-%05d-of-%05d.safetensors", s + 1, shards));
         }
         for (int s = 0; s < shards; s++) {
-            SafeTensors.write(out.resolve(String.format("model-%05d-of-%05d.safetensors", s + 1, shards)), parts.get(s), Map.of("format", "pt"));
+            SafeTensors.write(out.resolve(String.format("model-%05d-of-%05d.safetensors", s + 1, shards)), parts.get(s), dtypes, Map.of("format", "pt"));
         }
         json.writeValue(out.resolve(SafetensorsCheckpoint.INDEX).toFile(), index);
         return out;
@@ -103,7 +110,26 @@ class SafetensorsCheckpointTest {
                 double diff = logits(st.model()).sub(expected).amaxNumber().doubleValue();
                 assertEquals(0, diff, 1e-6, fixture.getFileName() + " " + layout[0] + ": max |Δlogit| vs the ONNX export");
             }
+            // bfloat16, as most checkpoints of the newer families are published: the export's weights rounded to
+            // bfloat16 give exactly those logits, within bfloat16's rounding of the export's
+            Map<String, INDArray> rounded = new LinkedHashMap<>();
+            onnx.model().weights().forEach((k, w) -> rounded.put(k, toBf16AndBack(w)));
+            CausalLM reference = Models.build(onnx.model().config());
+            reference.loadWeights(rounded, fixture);
+            Path bf16 = checkpointFolder(fixture, stateDict(onnx.model(), false), 1, "BF16", tmp.resolve(fixture.getFileName() + "-bf16"));
+            INDArray got = logits(Models.load(bf16).model());
+            assertEquals(0, got.sub(logits(reference)).amaxNumber().doubleValue(), 1e-6, fixture.getFileName() + " bf16: vs the rounded weights");
+            double scale = expected.amaxNumber().doubleValue(), off = got.sub(expected).amaxNumber().doubleValue();
+            System.out.printf("[safetensors] %-22s bf16 checkpoint: max |Δlogit| vs the float32 export %.2e (max |logit| %.2f)%n",
+                    fixture.getFileName(), off, scale);
+            assertTrue(off > 0 && off < 0.05 * scale, "bfloat16 rounding moves the logits a little: " + off);
         }));
+    }
+
+    private static INDArray toBf16AndBack(INDArray w) {
+        float[] v = w.castTo(DataType.FLOAT).dup('c').data().asFloat();
+        for (int i = 0; i < v.length; i++) v[i] = dev.emo.util.HalfFloats.bf16ToFloat(dev.emo.util.HalfFloats.floatToBf16(v[i]));
+        return Nd4j.create(v, w.shape(), 'c');
     }
 
     @Test
@@ -136,5 +162,13 @@ class SafetensorsCheckpointTest {
         Models.Loaded tuned = Models.load(best);
         double moved = logits(tuned.model()).sub(logits(base.model())).amaxNumber().doubleValue();
         assertTrue(moved > 1e-3, "best/ holds the tuned weights (logits moved by " + moved + ")");
+
+        // a bfloat16 checkpoint comes back bfloat16, key for key
+        Path bf16 = checkpointFolder(fixture, stateDict(base.model(), false), 1, "BF16", tmp.resolve("hf-bf16"));
+        Path bestBf16 = FinetuneJob.prepare(FinetuneSettings.builder(bf16, train, tmp.resolve("run-bf16")).validationFile(train).blockSize(32)
+                .maxEvalSamples(4).perDeviceTrainBatchSize(4).maxSteps(1).learningRate(1e-2).build()).run(FinetuneJob.Listener.NONE).bestModel();
+        var header = SafeTensors.header(bestBf16.resolve(SafetensorsCheckpoint.SINGLE));
+        assertEquals(SafeTensors.header(bf16.resolve(SafetensorsCheckpoint.SINGLE)).keySet(), header.keySet());
+        assertTrue(header.values().stream().allMatch(e -> e.dtype().equals("BF16")), "every tensor written back as BF16");
     }
 }
