@@ -54,7 +54,10 @@ class RefusedConfigFieldsTest {
                 new Row("zero window", "tiny-mistral", c -> c.put("sliding_window", 0), "sliding_window is 0"),
                 new Row("gemma2", "tiny-llama3", c -> c.put("model_type", "gemma2"),
                         "unknown model_type 'gemma2'", "supported: gpt2, opt, llama, qwen2, qwen3, mistral"),
-                new Row("phi3", "tiny-qwen2", c -> c.put("model_type", "phi3"), "unknown model_type 'phi3'"));
+                new Row("phi3", "tiny-qwen2", c -> c.put("model_type", "phi3"), "unknown model_type 'phi3'"),
+                new Row("gpt2 layer-scaled attention", "tiny-gpt2", c -> c.put("scale_attn_by_inverse_layer_idx", true),
+                        "scale_attn_by_inverse_layer_idx"),
+                new Row("opt without biases", "tiny-opt", c -> c.put("enable_bias", false), "enable_bias false is not supported"));
     }
 
     private static ObjectNode rope(ObjectNode config) {

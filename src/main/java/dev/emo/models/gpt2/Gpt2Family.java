@@ -27,6 +27,12 @@ public final class Gpt2Family implements ModelFamily {
         if (!act.equals("gelu_new") && !act.equals("gelu_pytorch_tanh")) {
             throw UserError.of(file, "activation_function '" + act + "' is not supported for gpt2", "only gelu_new is");
         }
+        // attention scaled by 1/√hd and nothing else, as every released GPT-2 does
+        if (!j.path("scale_attn_weights").asBoolean(true) || j.path("scale_attn_by_inverse_layer_idx").asBoolean(false)
+                || j.path("reorder_and_upcast_attn").asBoolean(false)) {
+            throw UserError.of(file, "scale_attn_weights false, scale_attn_by_inverse_layer_idx or reorder_and_upcast_attn is not supported for gpt2",
+                    "only the released GPT-2 attention (scaled by 1/sqrt(head_dim)) is");
+        }
         return new ModelConfig(file, modelType(), required(j, file, "vocab_size"), d, required(j, file, "n_layer"),
                 required(j, file, "n_head"), required(j, file, "n_head"),
                 j.has("n_inner") && !j.get("n_inner").isNull() ? j.get("n_inner").asInt() : 4 * d,

@@ -24,6 +24,11 @@ public final class OptFamily implements ModelFamily {
     public ModelConfig config(JsonNode j, Path file) {
         String act = text(j, "activation_function", "relu");
         if (!act.equals("relu")) throw UserError.of(file, "activation_function '" + act + "' is not supported for opt", "only relu is");
+        for (String field : new String[] {"enable_bias", "layer_norm_elementwise_affine"}) {   // true in every released OPT
+            if (!j.path(field).asBoolean(true)) {
+                throw UserError.of(file, field + " false is not supported for opt", "only OPT's released layout (biases and affine norms) is");
+            }
+        }
         int d = required(j, file, "hidden_size");
         return new ModelConfig(file, modelType(), required(j, file, "vocab_size"), d, required(j, file, "num_hidden_layers"),
                 required(j, file, "num_attention_heads"), required(j, file, "num_attention_heads"),
