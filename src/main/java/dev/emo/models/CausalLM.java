@@ -433,19 +433,29 @@ public abstract class CausalLM {
 
     /**
      * [B, 1, T, P+T] for the last T of P+T key positions: 0 where query q (sequence index P+q) may
-     * see key s (s ≤ P+q, s is not padding, and with a sliding window W > 0 also s > P+q − W), else
-     * MASKED. The window counts sequence indices, padding included, as transformers' sliding-window
-     * mask does; with a KV cache the same rule keeps the cache beyond W unattended.
+     * see key s (s ≤ P+q and s is not padding), else MASKED. With a sliding window W > 0, a real
+     * query also sees only the keys among its last W real tokens (s counts if fewer than W real tokens
+     * follow it up to the query), so padding inside a row (the shared-prefix scorer pads each prefix
+     * before its suffixes) does not shrink the window; where the real tokens are contiguous (right
+     * padding in training, left padding in generation) that is transformers' rule s > P+q − W exactly.
+     * A padding query, whose output nobody reads, takes that index rule as transformers does, so the
+     * logits agree on every row. With a KV cache the same rule keeps the cache beyond W unattended.
      */
     protected static INDArray causalPaddingBias(INDArray attentionMask, int queries, int window) {
         int b = (int) attentionMask.size(0), total = (int) attentionMask.size(1), past = total - queries;
         long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();
         float[] bias = new float[b * queries * total];
+        int[] realUpTo = new int[total + 1];   // realUpTo[s] = real tokens at indices < s, in the current row
         for (int i = 0; i < b; i++) {
+            for (int s = 0; s < total; s++) realUpTo[s + 1] = realUpTo[s] + (mask[i * total + s] != 0 ? 1 : 0);
             for (int q = 0; q < queries; q++) {
-                int row = (i * queries + q) * total;
+                int row = (i * queries + q) * total, at = past + q;
+                boolean realQuery = mask[i * total + at] != 0;
                 for (int s = 0; s < total; s++) {
-                    boolean visible = s <= past + q && mask[i * total + s] != 0 && (window == 0 || s > past + q - window);
+                    boolean visible = s <= at && mask[i * total + s] != 0;
+                    if (visible && window > 0) {
+                        visible = realQuery ? realUpTo[at + 1] - realUpTo[s] <= window : s > at - window;
+                    }
                     bias[row + s] = visible ? 0f : MASKED;
                 }
             }
