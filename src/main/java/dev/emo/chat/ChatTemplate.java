@@ -57,13 +57,7 @@ public final class ChatTemplate {
     public static ChatTemplate of(Path modelDir, Path templateFile) {
         Path configFile = modelDir.resolve("tokenizer_config.json");
         JsonNode config = Files.isRegularFile(configFile) ? read(configFile) : null;
-        Map<String, String> tokens = new LinkedHashMap<>();
-        if (config != null) {
-            config.fields().forEachRemaining(e -> {
-                JsonNode v = e.getValue().isObject() ? e.getValue().path("content") : e.getValue();  // AddedToken dicts hold "content"
-                if (e.getKey().endsWith("_token") && v.isTextual()) tokens.put(e.getKey(), v.asText());
-            });
-        }
+        Map<String, String> tokens = specialTokens(config);
         if (templateFile != null) {
             if (!Files.isRegularFile(templateFile)) throw UserError.of(templateFile, "not found", "pass an existing Jinja file to --chat_template");
             try {
@@ -74,6 +68,23 @@ public final class ChatTemplate {
         }
         if (config == null) throw UserError.of(configFile, "missing, so the model has no chat template", "pass --chat_template FILE");
         return new ChatTemplate(configFile, templateText(configFile, config.path("chat_template")), tokens, Clock.systemDefaultZone());
+    }
+
+    /** tokenizer_config.json's special tokens by name (bos_token, eos_token, …); empty where the folder has no such file. */
+    public static Map<String, String> specialTokens(Path modelDir) {
+        Path configFile = modelDir.resolve("tokenizer_config.json");
+        return specialTokens(Files.isRegularFile(configFile) ? read(configFile) : null);
+    }
+
+    private static Map<String, String> specialTokens(JsonNode config) {
+        Map<String, String> tokens = new LinkedHashMap<>();
+        if (config != null) {
+            config.fields().forEachRemaining(e -> {
+                JsonNode v = e.getValue().isObject() ? e.getValue().path("content") : e.getValue();  // AddedToken dicts hold "content"
+                if (e.getKey().endsWith("_token") && v.isTextual()) tokens.put(e.getKey(), v.asText());
+            });
+        }
+        return tokens;
     }
 
     private static String templateText(Path file, JsonNode t) {
@@ -101,11 +112,6 @@ public final class ChatTemplate {
     /** Where the template came from (tokenizer_config.json or the --chat_template file). */
     public Path source() {
         return source;
-    }
-
-    /** tokenizer_config.json's special tokens by name (bos_token, eos_token, …). */
-    public Map<String, String> specialTokens() {
-        return specialTokens;
     }
 
     /** The conversation rendered, with the generation prompt (the assistant's header) at the end if asked for. */

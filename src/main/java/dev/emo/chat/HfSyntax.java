@@ -10,6 +10,7 @@ import jinjava.de.odysseus.el.tree.impl.Parser.ParseException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
+import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
 import jinjava.de.odysseus.el.tree.impl.ast.AstDot;
 import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstNode;
@@ -31,7 +32,9 @@ import static jinjava.de.odysseus.el.tree.impl.Builder.Feature.NULL_PROPERTIES;
  * arguments whose value is a whole expression ({@code namespace(i=messages|length - 1)}, which Jinjava
  * would read as {@code (i=messages|length) - 1}); and {@code not} below comparisons and tests
  * ({@code not date_string is defined}, Llama 3.1's, is {@code not (date_string is defined)}, where
- * Jinjava would test whether {@code not date_string} is defined). Installed by {@link HfJinja}.
+ * Jinjava would test whether {@code not date_string} is defined); and {@code and} giving an operand, not
+ * a boolean, as Python's does ({@code loop.last and 'x' or ''}; Jinjava's {@code or} already does).
+ * Installed by {@link HfJinja}.
  */
 public final class HfSyntax extends ExtendedSyntaxBuilder {
     private static final long serialVersionUID = 1L;
@@ -69,6 +72,11 @@ public final class HfSyntax extends ExtendedSyntaxBuilder {
                     throw new ELException("unknown test '" + name.substring(EXPTEST_PREFIX.length()) + "'");
             }
             return super.createAstDot(base, property, lvalue);
+        }
+
+        @Override
+        protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
+            return super.createAstBinary(left, right, operator == AstBinary.AND ? PY_AND : operator);
         }
 
         /** Python's {@code not}: it negates the comparison or test that follows. */
@@ -154,6 +162,20 @@ public final class HfSyntax extends ExtendedSyntaxBuilder {
             }
         }
     }
+
+    /** {@code a and b}: a where a is false (Python's truth), else b. */
+    static final AstBinary.Operator PY_AND = new AstBinary.Operator() {
+        @Override
+        public Object eval(Bindings bindings, ELContext context, AstNode left, AstNode right) {
+            Object a = left.eval(bindings, context);
+            return bindings.convert(a, Boolean.class) ? right.eval(bindings, context) : a;
+        }
+
+        @Override
+        public String toString() {
+            return "&&";
+        }
+    };
 
     /** {@code seq[start:stop:step]} with Python's meaning, on lists and strings. */
     static final class SteppedSlice extends AstRangeBracket {

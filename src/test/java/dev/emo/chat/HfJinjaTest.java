@@ -41,9 +41,11 @@ class HfJinjaTest {
     }
 
     @Test
-    void notNegatesTheWholeComparisonOrTest() throws IOException {
+    void notNegatesTheWholeComparisonOrTestAndAndOrGiveOperands() throws IOException {
         assertEquals("false|true|true|false|false", render("{{ not x is defined }}|{{ not 1 == 2 }}|{{ not false and true }}|{{ not 'a' in 'abc' }}|{{ 'a' not in 'abc' }}",
                 Map.of("x", 1)));
+        // and/or give an operand, as in Python
+        assertEquals("a|d|y|0|b", render("{{ x and 'a' or 'b' }}|{{ none or 'd' }}|{{ 'x' and 'y' }}|{{ '' or 0 }}|{{ y and 'a' or 'b' }}", Map.of("x", true)));
     }
 
     @Test
