@@ -38,13 +38,7 @@ public final class InstructionData {
     }
 
     /** One example: the ids the model sees and their labels, and the line of the file it came from. */
-    public record Example(int line, int[] inputIds, int[] labels) {
-        public int trainedTokens() {
-            int n = 0;
-            for (int l : labels) if (l != IGNORE) n++;
-            return n;
-        }
-    }
+    public record Example(int line, int[] inputIds, int[] labels) {}
 
     /**
      * @param modelDir     the model folder (its tokenizer_config.json: eos_token, chat_template)
