@@ -26,6 +26,7 @@ import java.util.Set;
  */
 public final class InstructionData {
     public static final int IGNORE = -100;
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public enum Format {
         PROMPT_COMPLETION("{\"prompt\", \"completion\"}"), MESSAGES("{\"messages\"}"), TEXT("{\"text\"}");
@@ -56,7 +57,6 @@ public final class InstructionData {
         } catch (IOException e) {
             throw UserError.of(file, "cannot be read (" + e.getMessage() + ")", "check the file's encoding (UTF-8) and permissions");
         }
-        ObjectMapper json = new ObjectMapper();
         EndOfTurn eot = EndOfTurn.of(settings.modelDir(), tok);
         ChatSpans chat = null;
         Format format = null;
@@ -65,7 +65,7 @@ public final class InstructionData {
         for (int i = 0; i < lines.size(); i++) {
             if (lines.get(i).isBlank()) continue;
             String where = file + ":" + (i + 1);
-            JsonNode row = parse(json, lines.get(i), where);
+            JsonNode row = parse(lines.get(i), where);
             Format f = formatOf(row, where);
             if (format == null) {
                 format = f;
@@ -85,9 +85,9 @@ public final class InstructionData {
         return out;
     }
 
-    private static JsonNode parse(ObjectMapper json, String line, String where) {
+    private static JsonNode parse(String line, String where) {
         try {
-            JsonNode row = json.readTree(line);
+            JsonNode row = JSON.readTree(line);
             if (row != null && row.isObject()) return row;
         } catch (IOException e) {
             throw UserError.of(where, "is not valid JSON (" + e.getMessage().lines().findFirst().orElse("") + ")", "write one JSON object per line");
@@ -145,7 +145,7 @@ public final class InstructionData {
                         "use system, user or assistant");
             }
             if (!msg.path("content").isTextual()) throw UserError.of(where, "messages[" + k + "] has no string content", "give each message a \"content\" string");
-            out.add(new ObjectMapper().convertValue(msg, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {}));
+            out.add(JSON.convertValue(msg, new com.fasterxml.jackson.core.type.TypeReference<Map<String, Object>>() {}));
         }
         String last = (String) out.get(out.size() - 1).get("role");
         if (!last.equals("assistant")) {
