@@ -4,12 +4,12 @@ import com.hubspot.jinjava.el.ExtendedSyntaxBuilder;
 import com.hubspot.jinjava.el.ext.AstRangeBracket;
 import com.hubspot.jinjava.el.ext.ExtendedParser;
 import com.hubspot.jinjava.el.ext.NamedParameterOperator;
+import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import jinjava.de.odysseus.el.tree.Bindings;
 import jinjava.de.odysseus.el.tree.impl.Parser;
 import jinjava.de.odysseus.el.tree.impl.Parser.ParseException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.ScanException;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
-import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
 import jinjava.de.odysseus.el.tree.impl.ast.AstDot;
 import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
@@ -27,14 +27,17 @@ import static jinjava.de.odysseus.el.tree.impl.Builder.Feature.METHOD_INVOCATION
 import static jinjava.de.odysseus.el.tree.impl.Builder.Feature.NULL_PROPERTIES;
 
 /**
- * Jinjava's expression syntax with what Python's Jinja has and Jinjava's parser lacks, all in Hugging
- * Face chat templates: slices with a step ({@code messages[::-1]}, Qwen's reversed loop); keyword
- * arguments whose value is a whole expression ({@code namespace(i=messages|length - 1)}, which Jinjava
- * would read as {@code (i=messages|length) - 1}); and {@code not} below comparisons and tests
- * ({@code not date_string is defined}, Llama 3.1's, is {@code not (date_string is defined)}, where
- * Jinjava would test whether {@code not date_string} is defined); and {@code and} giving an operand, not
- * a boolean, as Python's does ({@code loop.last and 'x' or ''}; Jinjava's {@code or} already does).
- * Installed by {@link HfJinja}.
+ * Jinjava's expression syntax with what Python's Jinja has and Jinjava's parser lacks, all used by Hugging
+ * Face chat templates. Installed by {@link HfJinja}.
+ * <ul>
+ * <li>slices with a step: {@code messages[::-1]} (Qwen's reversed loop);</li>
+ * <li>keyword arguments whose value is a whole expression: {@code namespace(i=messages|length - 1)},
+ *     which Jinjava would read as {@code (i=messages|length) - 1};</li>
+ * <li>{@code not} below comparisons and tests: {@code not date_string is defined} (Llama 3.1's) is
+ *     {@code not (date_string is defined)}, where Jinjava would ask whether {@code not date_string} is defined;</li>
+ * <li>{@code and} giving an operand, not a boolean: {@code loop.last and 'x' or ''} (Jinjava's {@code or} already does);</li>
+ * <li>an unknown filter or test is an error, where Jinjava would skip the filter or call the test false.</li>
+ * </ul>
  */
 public final class HfSyntax extends ExtendedSyntaxBuilder {
     private static final long serialVersionUID = 1L;
@@ -57,10 +60,7 @@ public final class HfSyntax extends ExtendedSyntaxBuilder {
             super(builder, input);
         }
 
-        /**
-         * A filter or test the engine does not have is an error, as in Python's Jinja (Jinjava would render
-         * the value unfiltered, or the test as false).
-         */
+        /** A filter or test the engine does not have: an error, as in Python's Jinja. */
         @Override
         protected AstDot createAstDot(AstNode base, String property, boolean lvalue) {
             if (base instanceof AstIdentifier id && JinjavaInterpreter.getCurrent() != null) {
