@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
 @Command(name = "run.sh", mixinStandardHelpOptions = true, version = "emo-dl4j 0.1.0",
         description = "EMO (Earth Mover Distance Optimization) calibration of causal LMs on DL4J/SameDiff.",
         subcommands = {FinetuneCommand.class, SampleCommand.class, EvaluateCommand.class, CompareCommand.class, OracleCommand.class, IclCommand.class, DownloadCommand.class,
-                VerifyCommand.class, GenerateCommand.class, BenchCommand.class, SparkClusterCommand.class, CommandLine.HelpCommand.class})
+                VerifyCommand.class, GenerateCommand.class, TokenizeCommand.class, BenchCommand.class, SparkClusterCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {
