@@ -130,6 +130,26 @@ class BadInputTest {
     }
 
     @Test
+    void benchLengthBeyondTheModelsPositionsIsRefusedNotACrash() throws IOException {
+        String m = refused("bench", "--what", "forward", "--arch", "gpt2-small", "--batch", "1", "--length", "1100");
+        assertTrue(m.contains("--length 1100") && m.contains("1024 positions") && m.contains("--length 1024 or less"), m);
+        m = refused("bench", "--length", "1000000");
+        assertTrue(m.contains("--length 1000000") && m.contains("positions"), m);
+        m = refused("bench", "--what", "generate", "--arch", "gpt2-small", "--length", "1000", "--new_tokens", "32");
+        assertTrue(m.contains("--new_tokens 32") && m.contains("--length 992 or less"), m);
+        m = refused("bench", "--what", "train", "--arch", "gpt2-small", "--batch", "100000", "--length", "1024");
+        assertTrue(m.contains("--batch 100000") && m.contains("memory"), m);
+    }
+
+    @Test
+    void benchJsonIntoAMissingFolderIsRefusedBeforeTheBenchmark() throws IOException {
+        String m = refused("bench", "--what", "train", "--json", tmp.resolve("missing").resolve("train.json").toString());
+        assertTrue(m.contains("missing") && m.contains("--json"), m);
+        m = refused("bench", "--what", "train", "--objectives", "mle,mle");
+        assertTrue(m.contains("--objectives mle,mle") && m.contains("twice"), m);
+    }
+
+    @Test
     void aMistypedFlagIsOneLineWithASuggestion() throws IOException {
         String m = refused("finetune", "--learning_rte", "1e-4");
         assertTrue(m.contains("--learning_rte") && m.contains("--learning_rate") && m.contains("--help"), m);
