@@ -9,6 +9,7 @@ import dev.emo.models.CausalLM;
 import dev.emo.registry.ModelFamilies;
 import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
+import dev.emo.util.OutputLock;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -105,6 +106,27 @@ public final class SampleJob {
             throw UserError.of(s.model().resolve("config.json"), "the longest prompt's " + longest + " tokens + --max_new_tokens "
                     + s.maxNewTokens() + " exceed the model's " + positions + " positions", "pass --max_new_tokens " + Math.max(1, positions - longest) + " or less");
         }
+        refuseIfBusy(s);
+        return new SampleJob(s, tok, prompts, samplesSoFar(s));
+    }
+
+    /** The lock beside the output: a second sample into the same file is refused while the first writes. */
+    public static Path lockFile(Path output) {
+        return output.resolveSibling(output.getFileName() + ".lock");
+    }
+
+    private static void refuseIfBusy(Settings s) {
+        String holder = OutputLock.holder(lockFile(s.output()));
+        if (holder != null) throw busy(s, holder);
+    }
+
+    private static UserError busy(Settings s, String holder) {
+        return UserError.of(s.output(), "another sample is writing to this file (" + holder + ")",
+                "wait for it to finish, or choose another --output");
+    }
+
+    /** Complete samples already in the output, after checking they were made with these settings. */
+    private static int samplesSoFar(Settings s) {
         int done = 0;
         Path key = settingsFile(s.output());
         if (Files.exists(s.output()) && size(s.output()) > 0) {
@@ -128,7 +150,7 @@ public final class SampleJob {
                 throw UserError.of(s.output(), "holds " + done + " samples, more than --num_samples " + s.numSamples(), "choose another --output");
             }
         }
-        return new SampleJob(s, tok, prompts, done);
+        return done;
     }
 
     private static long size(Path file) {
@@ -145,11 +167,13 @@ public final class SampleJob {
 
     /** Samples what is missing, appending whole lines batch by batch. */
     public void run(Listener listener) {
-        try {
+        try (OutputLock lock = lock()) {
+            // under the lock: another sample may have written the file since prepare() read it
+            int have = samplesSoFar(s);
             Files.writeString(settingsFile(s.output()), new ObjectMapper().writeValueAsString(s.key()));
             truncateToCompleteLines(s.output());
-            if (done >= s.numSamples()) {
-                listener.samples(done, s.numSamples());
+            if (have >= s.numSamples()) {
+                listener.samples(have, s.numSamples());
                 return;
             }
             CausalLM model = Models.loadWithAdapter(s.model(), s.adapter(), true).model();
@@ -158,7 +182,7 @@ public final class SampleJob {
             ObjectMapper json = new ObjectMapper();
             try (var out = Files.newBufferedWriter(s.output(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND)) {
-                for (int start = done; start < s.numSamples(); start += s.batchSize()) {
+                for (int start = have; start < s.numSamples(); start += s.batchSize()) {
                     int end = Math.min(s.numSamples(), start + s.batchSize());
                     List<int[]> batch = new ArrayList<>();
                     for (int i = start; i < end; i++) batch.add(prompts.get(i % prompts.size()));
@@ -182,6 +206,16 @@ public final class SampleJob {
             }
         } catch (IOException e) {
             throw UserError.of(s.output(), "cannot be written (" + e.getMessage() + ")", "free disk space, then run the same command again to complete it");
+        }
+    }
+
+    private OutputLock lock() {
+        try {
+            return OutputLock.acquire(lockFile(s.output()));
+        } catch (OutputLock.Busy b) {
+            throw busy(s, b.getMessage());
+        } catch (IOException e) {
+            throw UserError.of(lockFile(s.output()), "cannot be created (" + e.getMessage() + ")", "choose a writable folder for --output");
         }
     }
 

@@ -149,6 +149,35 @@ class BadInputTest {
         assertTrue(m.contains("--objectives mle,mle") && m.contains("twice"), m);
     }
 
+    /**
+     * Two samples into one --output interleaved every sample twice: the second is now refused naming the
+     * first's pid, and the first's file is what an uninterrupted run writes.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("slow")   // two sampling runs: ~20 s on 2 busy cores
+    void aSecondSampleIntoTheSameOutputIsRefusedWhileTheFirstWrites() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("corpus")), out = dir.resolve("s.txt");
+        String model = Fixtures.model("stories260k").toString();
+        java.util.function.Function<Path, String[]> cmd = o -> new String[]{"sample", "--model", model, "--num_samples", "6",
+                "--max_new_tokens", "12", "--batch_size", "2", "--output", o.toString()};
+        java.util.List<String> refusals = new java.util.ArrayList<>();
+        dev.emo.jobs.SampleJob.prepare(new dev.emo.jobs.SampleJob.Settings(Fixtures.model("stories260k"), null, 6, 12, 2, 42,
+                new dev.emo.generation.Sampling(false, 1.0, 0, 1.0), null, out)).run((done, total) -> {
+            if (done == 2) {   // the first has written its first batch and holds the lock: the second comes now
+                try {
+                    refusals.add(refused(cmd.apply(out)));
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        });
+        assertTrue(refusals.size() == 1 && refusals.get(0).contains("another sample is writing to this file")
+                && refusals.get(0).contains("pid " + ProcessHandle.current().pid()), refusals.toString());
+        Path alone = Files.createDirectories(tmp.resolve("alone")).resolve("s.txt");
+        org.junit.jupiter.api.Assertions.assertEquals(0, CliRun.of(cmd.apply(alone)).code());
+        org.junit.jupiter.api.Assertions.assertEquals(Files.readString(alone), Files.readString(out), "as one uninterrupted run writes it");
+    }
+
     @Test
     void aMistypedFlagIsOneLineWithASuggestion() throws IOException {
         String m = refused("finetune", "--learning_rte", "1e-4");
