@@ -45,10 +45,14 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
             if (finetune == null) throw new IllegalArgumentException("finetune settings or runs");
             if (objectives.isEmpty() || seeds.isEmpty()) throw new UserError("--objectives and --seeds: each needs at least one value");
             objectives.forEach(Objective::of);                      // an unknown one fails before the first training
+            // one run named twice would be counted twice in compare.csv (an sd of 0 from a single run)
+            dev.emo.util.Lists.requireDistinct("--objectives", objectives);
+            dev.emo.util.Lists.requireDistinct("--seeds", seeds);
             objectives = List.copyOf(objectives);
             seeds = List.copyOf(seeds);
         } else {
             runs.forEach(CompareJob::objectiveOf);                  // each must be a finished run, before any work
+            dev.emo.util.Lists.requireDistinct("--runs", runs.stream().map(r -> r.toAbsolutePath().normalize()).toList());
             runs = List.copyOf(runs);
         }
         EvaluationSettings.requireFolderOrNothing(outputDir);

@@ -54,12 +54,21 @@ public final class EvaluationJob {
 
     /** @param adapterDir a PEFT adapter folder applied to the model (merged in), or null */
     public static EvaluationReport run(Path modelDir, Path adapterDir, EvaluationSettings o, Path outDir, TextEmbedder shared, Listener listener) {
+        return run(modelDir, adapterDir, o, outDir, false, shared, listener);
+    }
+
+    /** @param overwrite replace another model's evaluation in {@code outDir} (without it, that is refused) */
+    public static EvaluationReport run(Path modelDir, Path adapterDir, EvaluationSettings o, Path outDir, boolean overwrite,
+                                       TextEmbedder shared, Listener listener) {
         o.checkPaths(outDir);
+        String name = adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir;
+        if (!overwrite) refuseOtherModelsResults(outDir, name);
         OpenEndedProtocol protocol = OpenEndedProtocol.named(o.protocol());
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit());
+        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
+        checkPositions(modelDir, o, examples, tok);
         long t0 = System.nanoTime();
         CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true).model();   // the KV-cache graph also serves plain passes
-        Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
         Path pplFile = o.perplexityText();
         List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
         if (pplDocs != null && o.maxPerplexityTexts() > 0 && pplDocs.size() > o.maxPerplexityTexts()) {
@@ -93,10 +102,46 @@ public final class EvaluationJob {
         Perplexity.Result ppl = pplBlocks == null ? null : Perplexity.of(model, pplBlocks, 8);
         DistributionMeasures.Result dist = reference == null ? null : DistributionMeasures.compute(model, reference, tok, pplDocs);
         double secs = (System.nanoTime() - t0) / 1e9;
-        EvaluationReport report = EvaluationReport.of(adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir, o.key(), protocol.name(), o.data().toString(),
+        EvaluationReport report = EvaluationReport.of(name, o.key(), protocol.name(), o.data().toString(),
                 examples.size(), featurizer.name(), o.sampling().toString(), rounds, ppl, dist, secs);
         write(outDir, report, examples, rounds);
         return report;
+    }
+
+    /** An evaluation of another model in the folder would be silently replaced: refused unless overwriting. */
+    private static void refuseOtherModelsResults(Path outDir, String model) {
+        Path existing = outDir.resolve("evaluation.json");
+        if (!Files.isRegularFile(existing)) return;
+        String other;
+        try {
+            other = EvaluationReport.read(existing).model();
+        } catch (RuntimeException unreadable) {
+            other = "an unreadable report";
+        }
+        if (!sameModel(other, model)) {
+            throw UserError.of(outDir, "holds the evaluation of another model (" + other + ")",
+                    "pass --overwrite_output_dir to replace it, or another --output_dir");
+        }
+    }
+
+    private static boolean sameModel(String a, String b) {
+        if (a.equals(b)) return true;
+        try {
+            return Path.of(a).toAbsolutePath().normalize().equals(Path.of(b).toAbsolutePath().normalize());
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
+    }
+
+    /** The longest prefix + --new_tokens + the one token allowed after them must fit the positions: checked before sampling. */
+    private static void checkPositions(Path modelDir, EvaluationSettings o, List<OpenEndedProtocol.Example> examples, Tokenizer tok) {
+        int positions = dev.emo.registry.ModelFamilies.config(modelDir).maxPositions();
+        int longest = 1;
+        for (OpenEndedProtocol.Example e : examples) longest = Math.max(longest, tok.encode(e.prefix()).length);
+        if ((long) longest + o.newTokens() + 1 > positions) {
+            throw UserError.of(modelDir.resolve("config.json"), "the longest prefix's " + longest + " tokens + --new_tokens " + o.newTokens()
+                    + " + 1 exceed the model's " + positions + " positions", "pass --new_tokens " + Math.max(1, positions - longest - 1) + " or less");
+        }
     }
 
     private static void write(Path outDir, EvaluationReport report, List<OpenEndedProtocol.Example> examples,

@@ -38,6 +38,16 @@ public record OracleJob(Path oracle, FinetuneSettings student, List<String> obje
                     + p.vocabSize() + ", tokenizer " + pv + ")", "pair models that share a tokenizer");
         }
         objectives.forEach(dev.emo.objectives.Objective::of);
+        dev.emo.util.Lists.requireDistinct("--objectives", objectives);
+        dev.emo.util.Lists.requireDistinct("--seeds", seeds);
+        // the test corpus must give the protocol's examples; found out after sampling six files otherwise
+        var protocol = dev.emo.evaluation.OpenEndedProtocol.named(evaluation.protocol());
+        int words = protocol.prefixWords() + protocol.continuationWords() + 10;
+        if (sampleTokens < words) {
+            throw new UserError("--sample_tokens " + sampleTokens + ": the test documents would be shorter than the " + protocol.name()
+                    + " protocol's " + words + " words (prefix " + protocol.prefixWords() + " + continuation " + protocol.continuationWords()
+                    + " + 10); pass --sample_tokens " + 2 * words + " or more (a word is often several tokens)");
+        }
         EvaluationSettings.requireFolderOrNothing(outputDir);
     }
 

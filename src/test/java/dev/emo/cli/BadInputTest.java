@@ -179,6 +179,44 @@ class BadInputTest {
     }
 
     @Test
+    void lengthsBeyondThePositionsAreRefusedNotClampedOrOversampled() throws IOException {
+        String model = Fixtures.model("stories260k").toString();
+        String m = refused("verify", "--model", model, "--length", "100000");
+        assertTrue(m.contains("config.json") && m.contains("--length 100000") && m.contains("512 positions") && m.contains("--length 512 or less"), m);
+        Path ptb = SharedData.data().resolve("ptb").resolve("ptb.test.txt");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(ptb), SharedData.missingMessage("data/ptb/ptb.test.txt"));
+        m = refused("evaluate", "--model", model, "--new_tokens", "600", "--limit", "2", "--output_dir", tmp.resolve("eval").toString());
+        assertTrue(m.contains("--new_tokens 600") && m.contains("512 positions") && m.contains("or less"), m);
+    }
+
+    /** An evaluation folder holding another model's results was silently replaced. */
+    @Test
+    void evaluateIntoAFolderHoldingAnotherModelsEvaluation() throws IOException {
+        Path ptb = SharedData.data().resolve("ptb").resolve("ptb.test.txt");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(ptb), SharedData.missingMessage("data/ptb/ptb.test.txt"));
+        Path eval = Files.createDirectories(tmp.resolve("eval"));
+        Files.writeString(eval.resolve("evaluation.json"), "{\"model\": \"runs/gpt2-emo/best\", \"settings\": \"x\"}");
+        String m = refused("evaluate", "--model", Fixtures.model("stories260k").toString(), "--limit", "2", "--output_dir", eval.toString());
+        assertTrue(m.contains("another model (runs/gpt2-emo/best)") && m.contains("--overwrite_output_dir"), m);
+    }
+
+    /** One run named twice was counted twice in compare.csv (sd 0), replacing a valid earlier table. */
+    @Test
+    void compareAndOracleWithAValueNamedTwice() throws IOException {
+        Path cmp = Files.createDirectories(tmp.resolve("cmp"));
+        Files.writeString(cmp.resolve("compare.csv"), "objective,runs\nmle,2\n");
+        String m = refused("compare", "--objectives", "mle,emo", "--seeds", "1,1", "--output_dir", cmp.toString(), "--max_steps", "1");
+        assertTrue(m.contains("--seeds 1,1") && m.contains("twice"), m);
+        m = refused("compare", "--objectives", "mle,mle", "--seeds", "1", "--output_dir", cmp.toString(), "--max_steps", "1");
+        assertTrue(m.contains("--objectives mle,mle") && m.contains("twice"), m);
+        String model = Fixtures.model("stories260k").toString();
+        m = refused("oracle", "--oracle_model", model, "--model", model, "--seeds", "2,2", "--output_dir", tmp.resolve("o").toString());
+        assertTrue(m.contains("--seeds 2,2"), m);
+        m = refused("oracle", "--oracle_model", model, "--model", model, "--sample_tokens", "4", "--output_dir", tmp.resolve("o").toString());
+        assertTrue(m.contains("--sample_tokens 4") && m.contains("ptb") && m.contains("or more"), m);
+    }
+
+    @Test
     void aMistypedFlagIsOneLineWithASuggestion() throws IOException {
         String m = refused("finetune", "--learning_rte", "1e-4");
         assertTrue(m.contains("--learning_rte") && m.contains("--learning_rate") && m.contains("--help"), m);
