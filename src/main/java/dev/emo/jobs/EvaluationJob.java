@@ -54,11 +54,14 @@ public final class EvaluationJob {
 
     /** @param adapterDir a PEFT adapter folder applied to the model (merged in), or null */
     public static EvaluationReport run(Path modelDir, Path adapterDir, EvaluationSettings o, Path outDir, TextEmbedder shared, Listener listener) {
-        return run(modelDir, adapterDir, o, outDir, false, shared, listener);
+        return run(modelDir, adapterDir, false, o, outDir, false, shared, listener);
     }
 
-    /** @param overwrite replace another model's evaluation in {@code outDir} (without it, that is refused) */
-    public static EvaluationReport run(Path modelDir, Path adapterDir, EvaluationSettings o, Path outDir, boolean overwrite,
+    /**
+     * @param allowOtherBase apply an adapter trained on another base (refused otherwise)
+     * @param overwrite      replace another model's evaluation in {@code outDir} (without it, that is refused)
+     */
+    public static EvaluationReport run(Path modelDir, Path adapterDir, boolean allowOtherBase, EvaluationSettings o, Path outDir, boolean overwrite,
                                        TextEmbedder shared, Listener listener) {
         o.checkPaths(outDir);
         String name = adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir;
@@ -68,7 +71,7 @@ public final class EvaluationJob {
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
         checkPositions(modelDir, o, examples, tok);
         long t0 = System.nanoTime();
-        CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true).model();   // the KV-cache graph also serves plain passes
+        CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true, allowOtherBase).model();   // the KV-cache graph also serves plain passes
         Path pplFile = o.perplexityText();
         List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
         if (pplDocs != null && o.maxPerplexityTexts() > 0 && pplDocs.size() > o.maxPerplexityTexts()) {

@@ -34,7 +34,13 @@ import java.util.Map;
 public final class SampleJob {
     /** @param prompts a text file, one prompt per line, or null for unconditional samples from BOS */
     public record Settings(Path model, Path adapter, int numSamples, int maxNewTokens, int batchSize, long seed, Sampling sampling,
-                           Path prompts, Path output) {
+                           Path prompts, Path output, boolean allowOtherBase) {
+        /** An adapter must have been trained on this base. */
+        public Settings(Path model, Path adapter, int numSamples, int maxNewTokens, int batchSize, long seed, Sampling sampling,
+                        Path prompts, Path output) {
+            this(model, adapter, numSamples, maxNewTokens, batchSize, seed, sampling, prompts, output, false);
+        }
+
         public Settings {
             if (model == null) throw new UserError("--model: missing; pass an exported model folder");
             if (output == null) throw new UserError("--output: missing; name the file the samples go to");
@@ -176,7 +182,7 @@ public final class SampleJob {
                 listener.samples(have, s.numSamples());
                 return;
             }
-            CausalLM model = Models.loadWithAdapter(s.model(), s.adapter(), true).model();
+            CausalLM model = Models.loadWithAdapter(s.model(), s.adapter(), true, s.allowOtherBase()).model();
             Generator generator = new Generator(model);
             Generator.Options options = new Generator.Options(s.maxNewTokens(), s.sampling(), s.seed(), tok.eosId(), s.batchSize());
             ObjectMapper json = new ObjectMapper();

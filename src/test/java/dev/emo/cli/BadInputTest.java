@@ -216,6 +216,31 @@ class BadInputTest {
         assertTrue(m.contains("--sample_tokens 4") && m.contains("ptb") && m.contains("or more"), m);
     }
 
+    /** A rank-4 adapter on stories260k's q/v projections, recording {@code baseSha256}; {@code poison}: one NaN in it. */
+    private Path adapter(String name, String baseSha256, boolean poison) throws IOException {
+        var loaded = dev.emo.registry.Models.load(Fixtures.model("stories260k"), new dev.emo.models.GraphOptions(false,
+                new dev.emo.models.LoraSpec(4, 8, 0, java.util.List.of("q_proj", "v_proj"))));
+        loaded.model().initLora(new java.util.Random(1));
+        if (poison) loaded.model().loraParams().values().iterator().next().getArr().putScalar(0, Float.NaN);
+        Path dir = tmp.resolve(name);
+        dev.emo.registry.PeftAdapter.write(loaded.model(), "/elsewhere/base", baseSha256, dir);
+        return dir;
+    }
+
+    @Test
+    void anAdapterOfAnotherBaseOrWithNaNWeightsIsRefusedAtLoad() throws IOException {
+        String model = Fixtures.model("stories260k").toString();
+        String own = dev.emo.util.Hashes.sha256(Fixtures.model("stories260k").resolve("model.onnx"));
+        Path other = adapter("other-base", "ab".repeat(32), false);
+        String m = refused("generate", "--model", model, "--adapter", other.toString(), "--max_new_tokens", "2");
+        assertTrue(m.contains("adapter_config.json") && m.contains("another base (/elsewhere/base") && m.contains("--allow_other_base"), m);
+        CliRun allowed = CliRun.of("generate", "--model", model, "--adapter", other.toString(), "--max_new_tokens", "2", "--allow_other_base");
+        org.junit.jupiter.api.Assertions.assertEquals(0, allowed.code(), allowed.err());
+        Path nan = adapter("nan", own, true);
+        m = refused("generate", "--model", model, "--adapter", nan.toString(), "--max_new_tokens", "2");
+        assertTrue(m.contains("adapter_model.safetensors") && m.contains("NaN"), m);
+    }
+
     @Test
     void aMistypedFlagIsOneLineWithASuggestion() throws IOException {
         String m = refused("finetune", "--learning_rte", "1e-4");
