@@ -241,6 +241,27 @@ class BadInputTest {
         assertTrue(m.contains("adapter_model.safetensors") && m.contains("NaN"), m);
     }
 
+    /**
+     * Issue #21: every command that loaded ONNX Runtime left ~/.cache/Microsoft/DeveloperTools/.onnxruntime/,
+     * /tmp/mat-debug-PID.log and an empty /tmp/onnxruntime-javaN/. A verify (ORT and SameDiff) in a JVM
+     * started as the tests start them, with HOME and the temp directory pointed at empty folders, leaves
+     * both empty; ORT's libraries are under $EMO_HOME.
+     */
+    @Test
+    @org.junit.jupiter.api.Tag("slow")   // a JVM of its own: ~15 s
+    void onnxRuntimeLeavesNothingInTheHomeCachesOrTheTempDirectory() throws Exception {
+        Path home = Files.createDirectories(tmp.resolve("home")), temp = Files.createDirectories(tmp.resolve("temp")), emo = tmp.resolve("emo");
+        java.util.List<String> cmd = dev.emo.ChildJvm.main();
+        cmd.add(1, "-Djava.io.tmpdir=" + temp);
+        cmd.addAll(java.util.List.of("verify", "--model", Fixtures.model("stories260k").toString(), "--length", "8"));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile());
+        pb.environment().putAll(java.util.Map.of("HOME", home.toString(), "TMPDIR", temp.toString(), "EMO_HOME", emo.toString()));
+        org.junit.jupiter.api.Assertions.assertEquals(0, pb.start().waitFor(), Files.readString(tmp.resolve("child.log")));
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Map.of("", "dir"), DiskSnapshot.of(home), "nothing under HOME");
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Map.of("", "dir"), DiskSnapshot.of(temp), "nothing left in the temp directory");
+        assertTrue(Files.isRegularFile(emo.resolve("native").resolve("onnxruntime-1.29.0").resolve("libonnxruntime.so")), "ORT's libraries in $EMO_HOME");
+    }
+
     @Test
     void aMistypedFlagIsOneLineWithASuggestion() throws IOException {
         String m = refused("finetune", "--learning_rte", "1e-4");

@@ -3,7 +3,6 @@ package dev.emo.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.Fixtures;
-import dev.emo.SharedData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,9 +180,7 @@ class RunFolderSafetyTest {
     void secondRunIntoAFolderInUseFailsAndTheFirstCompletesUntouched() throws Exception {
         Path out = tmp.resolve("busy");
         List<String> first = args(out, "--max_steps", "12", "--logging_steps", "1");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION,
-                "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(),
-                "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
+        List<String> cmd = dev.emo.ChildJvm.main();
         cmd.addAll(first);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("first.log").toFile()).start();
         try {
