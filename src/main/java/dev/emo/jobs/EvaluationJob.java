@@ -73,7 +73,7 @@ public final class EvaluationJob {
         long t0 = System.nanoTime();
         CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true, allowOtherBase).model();   // the KV-cache graph also serves plain passes
         Path pplFile = o.perplexityText();
-        List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
+        List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text", "--perplexity_file");
         if (pplDocs != null && o.maxPerplexityTexts() > 0 && pplDocs.size() > o.maxPerplexityTexts()) {
             pplDocs = pplDocs.subList(0, o.maxPerplexityTexts());
         }

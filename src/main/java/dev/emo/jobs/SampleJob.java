@@ -99,7 +99,7 @@ public final class SampleJob {
         Tokenizer tok = ModelFamilies.tokenizer(s.model());
         List<int[]> prompts = new ArrayList<>();
         if (s.prompts() != null) {
-            for (String line : TextFiles.read(s.prompts(), TextFiles.detect(s.prompts()), "text")) {
+            for (String line : TextFiles.read(s.prompts(), TextFiles.detect(s.prompts()), "text", "--prompts")) {
                 int[] ids = tok.encode(line);
                 prompts.add(ids.length == 0 ? new int[]{tok.bosId()} : ids);
             }
@@ -108,6 +108,12 @@ public final class SampleJob {
             prompts.add(new int[]{tok.bosId()});
         }
         int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(1);
+        if (longest >= positions) {   // no --max_new_tokens helps: the prompt itself leaves no position to sample into
+            int line = 1;
+            while (prompts.get(line - 1).length != longest) line++;
+            throw UserError.of(s.prompts(), "line " + line + " is " + longest + " tokens, and the model has " + positions + " positions",
+                    "shorten the prompts to at most " + (positions - 1) + " tokens");
+        }
         if (longest + (long) s.maxNewTokens() > positions) {
             throw UserError.of(s.model().resolve("config.json"), "the longest prompt's " + longest + " tokens + --max_new_tokens "
                     + s.maxNewTokens() + " exceed the model's " + positions + " positions", "pass --max_new_tokens " + Math.max(1, positions - longest) + " or less");

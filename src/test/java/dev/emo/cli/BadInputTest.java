@@ -262,6 +262,19 @@ class BadInputTest {
         assertTrue(Files.isRegularFile(emo.resolve("native").resolve("onnxruntime-1.29.0").resolve("libonnxruntime.so")), "ORT's libraries in $EMO_HOME");
     }
 
+    /** Issue #21's wrong messages: each names the flag that is wrong and a fix that works. */
+    @Test
+    void messagesNameTheRightFlagAndAFixThatWorks() throws IOException {
+        String model = Fixtures.model("stories260k").toString(), out = tmp.resolve("s.txt").toString();
+        String m = refused("sample", "--model", model, "--num_samples", "2", "--prompts", tmp.resolve("nope.txt").toString(), "--output", out);
+        assertTrue(m.contains("nope.txt: not found") && m.contains("--prompts") && !m.contains("train"), m);
+        Path longPrompt = Files.writeString(tmp.resolve("prompts.txt"), "short\n" + "Once upon a time there was a cat. ".repeat(80) + "\n");
+        m = refused("sample", "--model", model, "--num_samples", "2", "--prompts", longPrompt.toString(), "--output", out);
+        assertTrue(m.contains("line 2") && m.contains("shorten the prompts to at most 511 tokens") && !m.contains("--max_new_tokens"), m);
+        m = refused("icl", "--model", model, "--data_dir", tmp.resolve("no-data").toString());
+        assertTrue(m.contains("no-data: not found") && m.contains("--data_dir") && !m.contains("set EMO_SHARED"), m);
+    }
+
     @Test
     void aMistypedFlagIsOneLineWithASuggestion() throws IOException {
         String m = refused("finetune", "--learning_rte", "1e-4");
