@@ -150,14 +150,31 @@ public final class FinetuneJob {
         Path checkpoint = null;
         RunRecord previous = null;
         Long resumeStep = null;
-        if (s.resuming()) {
+        FinetuneSettings restarted = s;
+        if (s.resuming() && s.resumeFromCheckpoint().equals("latest") && interruptedBeforeFirstCheckpoint(out)) {
+            // killed while writing its first checkpoint (or before): nothing to restore, so "continue it" means start it again
+            // in place, which repeats the same seeded steps; the old run's partial files (checkpoint-N.tmp, metrics) go
+            restarted = s.forRun(s.objective().kind(), s.training().seed(), out, true, null);
+            RunFolder.check(out, true, false, inputs(s));   // the restart replaces the folder's files: none may be an input
+        } else if (s.resuming()) {
             checkpoint = s.resumeFromCheckpoint().equals("latest") ? FineTuner.latestCheckpoint(out) : Path.of(s.resumeFromCheckpoint());
             CheckpointState state = CheckpointState.read(checkpoint);
             state.requireSameRun(trajectory);
             resumeStep = state.step();
             if (Files.exists(out.resolve(RunRecord.FILE))) previous = RunRecord.read(out);
         }
-        return new FinetuneJob(s, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes, resumeStep);
+        return new FinetuneJob(restarted, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes, resumeStep);
+    }
+
+    /** run.json of a run that did not finish, and no complete checkpoint-N: what a kill during the first checkpoint leaves. */
+    private static boolean interruptedBeforeFirstCheckpoint(Path out) {
+        if (!Files.isRegularFile(out.resolve(RunRecord.FILE)) || RunRecord.read(out).complete()) return false;
+        try {
+            FineTuner.latestCheckpoint(out);
+            return false;
+        } catch (UserError none) {
+            return true;
+        }
     }
 
     /**
