@@ -150,17 +150,16 @@ final class ConfigFile {
     }
 
     private static boolean fitsInt(String s) {
-        try {
-            Integer.parseInt(s);
-            return true;
-        } catch (NumberFormatException e) {
-            return false;
-        }
+        return parses(s, Integer::parseInt);
     }
 
     private static boolean isDouble(String s) {
+        return parses(s, Double::parseDouble);
+    }
+
+    private static boolean parses(String s, java.util.function.Consumer<String> parser) {
         try {
-            Double.parseDouble(s);
+            parser.accept(s);
             return true;
         } catch (NumberFormatException e) {
             return false;

@@ -56,6 +56,7 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
             runs = List.copyOf(runs);
         }
         EvaluationSettings.requireFolderOrNothing(outputDir);
+        dev.emo.util.OutputLock.refuseIfHeld(outputDir.resolve(LOCK), outputDir, "compare", "--output_dir");
         evaluation.checkPaths(null);
         // the test split must give examples under the protocol now, not after every run has trained
         dev.emo.evaluation.OpenEndedProtocol.named(evaluation.protocol()).examples(evaluation.data(), evaluation.limit());
@@ -64,8 +65,16 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
     /** The table (one row per objective, {@link #HEADER}'s columns) and where it was written. */
     public record Result(List<String[]> table, Path csv, Path outputDir) {}
 
+    /** Held while a comparison writes its folder: a second one into it would train and count the same runs twice. */
+    public static final String LOCK = "compare.lock";
+
     public Result run(FinetuneJob.Listener training, EvaluationJob.Listener listener) throws IOException {
-        Files.createDirectories(outputDir);
+        try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "compare", "--output_dir")) {
+            return runLocked(training, listener);
+        }
+    }
+
+    private Result runLocked(FinetuneJob.Listener training, EvaluationJob.Listener listener) throws IOException {
         TextEmbedder shared = evaluation.featurizer().equals("self") ? null
                 : Featurizers.create(evaluation.featurizer(), null, null, null, evaluation.maxTextLength(), evaluation.batchSize());
         Map<String, List<EvaluationReport>> byObjective = new LinkedHashMap<>();

@@ -66,10 +66,22 @@ public final class EvaluationJob {
         o.checkPaths(outDir);
         String name = adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir;
         if (!overwrite) refuseOtherModelsResults(outDir, name);
+        dev.emo.util.OutputLock.refuseIfHeld(outDir.resolve(LOCK), outDir, "evaluation", "--output_dir");
         OpenEndedProtocol protocol = OpenEndedProtocol.named(o.protocol());
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit());
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
         checkPositions(modelDir, o, examples, tok);
+        try (var lock = dev.emo.util.OutputLock.acquire(outDir.resolve(LOCK), outDir, "evaluation", "--output_dir")) {
+            return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok);
+        }
+    }
+
+    /** Held while an evaluation writes its folder. */
+    public static final String LOCK = "evaluation.lock";
+
+    private static EvaluationReport evaluate(Path modelDir, Path adapterDir, boolean allowOtherBase, EvaluationSettings o, Path outDir,
+                                             TextEmbedder shared, Listener listener, String name, OpenEndedProtocol protocol,
+                                             List<OpenEndedProtocol.Example> examples, Tokenizer tok) {
         long t0 = System.nanoTime();
         CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true, allowOtherBase).model();   // the KV-cache graph also serves plain passes
         Path pplFile = o.perplexityText();

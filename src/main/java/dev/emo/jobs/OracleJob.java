@@ -49,13 +49,23 @@ public record OracleJob(Path oracle, FinetuneSettings student, List<String> obje
                     + " + 10); pass --sample_tokens " + 2 * words + " or more (a word is often several tokens)");
         }
         EvaluationSettings.requireFolderOrNothing(outputDir);
+        dev.emo.util.OutputLock.refuseIfHeld(outputDir.resolve(LOCK), outputDir, "oracle", "--output_dir");
     }
+
+    /** Held while the experiment writes its folder (its corpora first, then the comparison, which takes compare.lock). */
+    public static final String LOCK = "oracle.lock";
 
     public Path corpus(String split) {
         return outputDir.resolve("data").resolve(split + ".txt");
     }
 
     public CompareJob.Result run(SampleJob.Listener sampling, FinetuneJob.Listener training, EvaluationJob.Listener evaluating) throws IOException {
+        try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "oracle", "--output_dir")) {
+            return runLocked(sampling, training, evaluating);
+        }
+    }
+
+    private CompareJob.Result runLocked(SampleJob.Listener sampling, FinetuneJob.Listener training, EvaluationJob.Listener evaluating) throws IOException {
         Files.createDirectories(outputDir.resolve("data"));
         String[] splits = {"train", "validation", "test"};
         for (int i = 0; i < 3; i++) {

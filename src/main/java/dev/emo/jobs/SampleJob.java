@@ -118,23 +118,13 @@ public final class SampleJob {
             throw UserError.of(s.model().resolve("config.json"), "the longest prompt's " + longest + " tokens + --max_new_tokens "
                     + s.maxNewTokens() + " exceed the model's " + positions + " positions", "pass --max_new_tokens " + Math.max(1, positions - longest) + " or less");
         }
-        refuseIfBusy(s);
+        OutputLock.refuseIfHeld(lockFile(s.output()), s.output(), "sample", "--output");
         return new SampleJob(s, tok, prompts, samplesSoFar(s));
     }
 
     /** The lock beside the output: a second sample into the same file is refused while the first writes. */
     public static Path lockFile(Path output) {
         return output.resolveSibling(output.getFileName() + ".lock");
-    }
-
-    private static void refuseIfBusy(Settings s) {
-        String holder = OutputLock.holder(lockFile(s.output()));
-        if (holder != null) throw busy(s, holder);
-    }
-
-    private static UserError busy(Settings s, String holder) {
-        return UserError.of(s.output(), "another sample is writing to this file (" + holder + ")",
-                "wait for it to finish, or choose another --output");
     }
 
     /** Complete samples already in the output, after checking they were made with these settings. */
@@ -179,7 +169,7 @@ public final class SampleJob {
 
     /** Samples what is missing, appending whole lines batch by batch. */
     public void run(Listener listener) {
-        try (OutputLock lock = lock()) {
+        try (OutputLock lock = OutputLock.acquire(lockFile(s.output()), s.output(), "sample", "--output")) {
             // under the lock: another sample may have written the file since prepare() read it
             int have = samplesSoFar(s);
             Files.writeString(settingsFile(s.output()), new ObjectMapper().writeValueAsString(s.key()));
@@ -218,16 +208,6 @@ public final class SampleJob {
             }
         } catch (IOException e) {
             throw UserError.of(s.output(), "cannot be written (" + e.getMessage() + ")", "free disk space, then run the same command again to complete it");
-        }
-    }
-
-    private OutputLock lock() {
-        try {
-            return OutputLock.acquire(lockFile(s.output()));
-        } catch (OutputLock.Busy b) {
-            throw busy(s, b.getMessage());
-        } catch (IOException e) {
-            throw UserError.of(lockFile(s.output()), "cannot be created (" + e.getMessage() + ")", "choose a writable folder for --output");
         }
     }
 

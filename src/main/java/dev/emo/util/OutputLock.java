@@ -90,6 +90,31 @@ public final class OutputLock implements AutoCloseable {
         }
     }
 
+    /**
+     * For a command's output: refuses, writing nothing, while another command holds {@code lockFile}
+     * ("OUTPUT: another WHAT is writing to it (pid N on HOST since T); wait …, or choose another FLAG").
+     */
+    public static void refuseIfHeld(Path lockFile, Path output, String what, String flag) {
+        String holder = holder(lockFile);
+        if (holder != null) throw busy(output, what, flag, holder);
+    }
+
+    /** For a command's output: creates the lock file's folder and takes the lock, or refuses as {@link #refuseIfHeld} does. */
+    public static OutputLock acquire(Path lockFile, Path output, String what, String flag) {
+        try {
+            Files.createDirectories(lockFile.toAbsolutePath().getParent());
+            return acquire(lockFile);
+        } catch (Busy b) {
+            throw busy(output, what, flag, b.getMessage());
+        } catch (IOException e) {
+            throw dev.emo.UserError.of(lockFile, "cannot be created (" + e.getMessage() + ")", "choose a writable " + flag);
+        }
+    }
+
+    private static dev.emo.UserError busy(Path output, String what, String flag, String holder) {
+        return dev.emo.UserError.of(output, "another " + what + " is writing to it (" + holder + ")", "wait for it to finish, or choose another " + flag);
+    }
+
     @Override
     public void close() {
         try {

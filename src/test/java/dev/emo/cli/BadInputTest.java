@@ -171,7 +171,7 @@ class BadInputTest {
                 }
             }
         });
-        assertTrue(refusals.size() == 1 && refusals.get(0).contains("another sample is writing to this file")
+        assertTrue(refusals.size() == 1 && refusals.get(0).contains("another sample is writing to it")
                 && refusals.get(0).contains("pid " + ProcessHandle.current().pid()), refusals.toString());
         Path alone = Files.createDirectories(tmp.resolve("alone")).resolve("s.txt");
         org.junit.jupiter.api.Assertions.assertEquals(0, CliRun.of(cmd.apply(alone)).code());
@@ -273,6 +273,24 @@ class BadInputTest {
         assertTrue(m.contains("line 2") && m.contains("shorten the prompts to at most 511 tokens") && !m.contains("--max_new_tokens"), m);
         m = refused("icl", "--model", model, "--data_dir", tmp.resolve("no-data").toString());
         assertTrue(m.contains("no-data: not found") && m.contains("--data_dir") && !m.contains("set EMO_SHARED"), m);
+    }
+
+    /** An evaluation or comparison folder another command is writing to is refused naming it, before any work. */
+    @Test
+    void evaluateAndCompareIntoAFolderInUseAreRefusedNamingTheHolder() throws Exception {
+        Path ptb = SharedData.data().resolve("ptb").resolve("ptb.test.txt");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(ptb), SharedData.missingMessage("data/ptb/ptb.test.txt"));
+        Path eval = Files.createDirectories(tmp.resolve("eval")), cmp = Files.createDirectories(tmp.resolve("cmp"));
+        String pid = "pid " + ProcessHandle.current().pid();
+        try (var held = dev.emo.util.OutputLock.acquire(eval.resolve(dev.emo.jobs.EvaluationJob.LOCK));
+             var held2 = dev.emo.util.OutputLock.acquire(cmp.resolve(dev.emo.jobs.CompareJob.LOCK))) {
+            String m = refused("evaluate", "--model", Fixtures.model("stories260k").toString(), "--limit", "2", "--output_dir", eval.toString());
+            assertTrue(m.contains("another evaluation is writing to it") && m.contains(pid), m);
+            m = refused("compare", "--objectives", "mle", "--seeds", "1", "--output_dir", cmp.toString(), "--max_steps", "1");
+            assertTrue(m.contains("another compare is writing to it") && m.contains(pid), m);
+        } catch (dev.emo.util.OutputLock.Busy b) {
+            throw new AssertionError(b.getMessage());
+        }
     }
 
     @Test

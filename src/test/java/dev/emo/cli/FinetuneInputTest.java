@@ -179,37 +179,34 @@ class FinetuneInputTest {
         return args.toArray(String[]::new);
     }
 
+    /** FT with {@code extra} is refused (exit 2, one line, the disk as it was) with a line holding each of {@code parts}. */
+    private void refusedSaying(String[] extra, String... parts) throws Exception {
+        String m = CliRun.refused(tmp, ft(extra));
+        for (String part : parts) assertTrue(m.contains(part), "'" + part + "' in: " + m);
+    }
+
     @Test
     void loraOptionsWithoutARankAndSparkExecutorsWithoutAMasterAreRefused() throws Exception {
-        String m = CliRun.refused(tmp, ft("--lora_alpha", "16", "--lora_dropout", "0.5"));
-        assertTrue(m.contains("--lora_alpha, --lora_dropout") && m.contains("--lora_r"), m);
-        m = CliRun.refused(tmp, ft("--merge_lora", "false"));
-        assertTrue(m.contains("--merge_lora") && m.contains("without --lora_r"), m);
-        m = CliRun.refused(tmp, ft("--spark_executors", "-3"));
-        assertTrue(m.contains("--spark_executors -3") && m.contains("at least 1"), m);
-        m = CliRun.refused(tmp, ft("--spark_executors", "2"));
-        assertTrue(m.contains("--spark_executors 2") && m.contains("without --spark_master"), m);
+        refusedSaying(new String[]{"--lora_alpha", "16", "--lora_dropout", "0.5"}, "--lora_alpha, --lora_dropout", "--lora_r");
+        refusedSaying(new String[]{"--merge_lora", "false"}, "--merge_lora", "without --lora_r");
+        refusedSaying(new String[]{"--spark_executors", "-3"}, "--spark_executors -3", "at least 1");
+        refusedSaying(new String[]{"--spark_executors", "2"}, "--spark_executors 2", "without --spark_master");
     }
 
     @Test
     void ranksBeyondTheLayersAndDuplicateTargetsAreRefused() throws Exception {
-        String m = CliRun.refused(tmp, ft("--lora_r", "2147483647"));
-        assertTrue(m.contains("config.json") && m.contains("--lora_r 2147483647") && m.contains("width 64"), m);
-        m = CliRun.refused(tmp, ft("--lora_r", "100000"));
-        assertTrue(m.contains("--lora_r 100000") && m.contains("or less"), m);
-        m = CliRun.refused(tmp, ft("--lora_r", "48"));   // ≤ hidden 64, but v_proj is 64 × 32 (4 key/value heads of 8)
-        assertTrue(m.contains("--lora_r 48") && m.contains("width 32 of v_proj") && m.contains("--lora_r 32 or less"), m);
-        m = CliRun.refused(tmp, ft("--lora_r", "4", "--lora_target_modules", "q_proj,q_proj"));
-        assertTrue(m.contains("--lora_target_modules q_proj,q_proj") && m.contains("twice"), m);
+        refusedSaying(new String[]{"--lora_r", "2147483647"}, "config.json", "--lora_r 2147483647", "width 64");
+        refusedSaying(new String[]{"--lora_r", "100000"}, "--lora_r 100000", "or less");
+        // ≤ hidden 64, but v_proj is 64 × 32 (4 key/value heads of 8)
+        refusedSaying(new String[]{"--lora_r", "48"}, "--lora_r 48", "width 32 of v_proj", "--lora_r 32 or less");
+        refusedSaying(new String[]{"--lora_r", "4", "--lora_target_modules", "q_proj,q_proj"}, "--lora_target_modules q_proj,q_proj", "twice");
     }
 
     /** These left run.json and run.lock behind with a stack trace: now refused before the folder exists. */
     @Test
     void memorySizedProductsAreRefusedBeforeTheRunFolderIsWritten() throws Exception {
-        String m = CliRun.refused(tmp, ft("--gradient_accumulation_steps", "1000000000"));
-        assertTrue(m.contains("--gradient_accumulation_steps 1000000000") && m.contains("memory") && m.contains("or less"), m);
-        m = CliRun.refused(tmp, ft("--per_device_train_batch_size", "100000"));
-        assertTrue(m.contains("--per_device_train_batch_size 100000") && m.contains("memory") && m.contains("or less"), m);
+        refusedSaying(new String[]{"--gradient_accumulation_steps", "1000000000"}, "--gradient_accumulation_steps 1000000000", "memory", "or less");
+        refusedSaying(new String[]{"--per_device_train_batch_size", "100000"}, "--per_device_train_batch_size 100000", "memory", "or less");
         assertFalse(Files.exists(tmp.resolve("out")), "no run folder");
     }
 
