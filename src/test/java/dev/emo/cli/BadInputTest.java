@@ -275,6 +275,19 @@ class BadInputTest {
         assertTrue(m.contains("no-data: not found") && m.contains("--data_dir") && !m.contains("set EMO_SHARED"), m);
     }
 
+    /** A checkpoint folder (Hugging Face safetensors) of stories260k with one NaN weight: refused at load, naming the tensor. */
+    @Test
+    void modelWeightsWithNaNAreRefusedAtLoad() throws IOException {
+        Path fixture = Fixtures.model("stories260k"), dir = Files.createDirectories(tmp.resolve("nan-model"));
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights = new java.util.LinkedHashMap<>(dev.emo.registry.Models.load(fixture).model().weights());
+        String poisoned = weights.keySet().iterator().next();
+        weights.put(poisoned, weights.get(poisoned).dup().putScalar(0, Float.NaN));
+        dev.emo.onnx.ModelFolderWriter.copySideFiles(fixture, dir);
+        dev.emo.safetensors.SafeTensors.write(dir.resolve("model.safetensors"), weights, java.util.Map.of("format", "pt"));
+        String m = refused("generate", "--model", dir.toString(), "--max_new_tokens", "2");
+        assertTrue(m.contains("model.safetensors") && m.contains(poisoned) && m.contains("NaN"), m);
+    }
+
     /** An evaluation or comparison folder another command is writing to is refused naming it, before any work. */
     @Test
     void evaluateAndCompareIntoAFolderInUseAreRefusedNamingTheHolder() throws Exception {
