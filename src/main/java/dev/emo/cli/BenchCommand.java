@@ -112,6 +112,9 @@ final class BenchCommand implements Callable<Integer> {
                     + " exceeds the model's " + c.maxPositions() + " positions",
                     "pass --length " + Math.max(1, c.maxPositions() - (gen ? newTokens : 0)) + " or less");
         }
+        if (loraR > c.hiddenSize()) {
+            throw dev.emo.UserError.of(where, "--lora_r " + loraR + " is more than the layers' width " + c.hiddenSize(), "pass --lora_r " + c.hiddenSize() + " or less");
+        }
         boolean training = what.equals("train") || what.equals("spark");
         int rows = what.equals("train") && microBatch > 0 ? microBatch : batch;
         String flag = what.equals("train") && microBatch > 0 ? "--micro_batch" : "--batch";

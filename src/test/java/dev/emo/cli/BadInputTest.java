@@ -147,6 +147,10 @@ class BadInputTest {
         assertTrue(m.contains("missing") && m.contains("--json"), m);
         m = refused("bench", "--what", "train", "--objectives", "mle,mle");
         assertTrue(m.contains("--objectives mle,mle") && m.contains("twice"), m);
+        m = refused("bench", "--what", "train", "--lora_r", "100000");
+        assertTrue(m.contains("--lora_r 100000") && m.contains("--lora_r 768 or less"), m);
+        m = refused("icl", "--model", Fixtures.model("stories260k").toString(), "--tasks", "sst2,sst2");
+        assertTrue(m.contains("--tasks sst2,sst2") && m.contains("twice"), m);
     }
 
     /**
