@@ -69,8 +69,14 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
     public static final String LOCK = "compare.lock";
 
     public Result run(FinetuneJob.Listener training, EvaluationJob.Listener listener) throws IOException {
-        try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "compare", "--output_dir")) {
-            return runLocked(training, listener);
+        boolean existed = Files.exists(outputDir);
+        try {
+            try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "compare", "--output_dir")) {
+                return runLocked(training, listener);
+            }
+        } catch (RuntimeException e) {   // e.g. a finetune option refused by the first run's checks
+            dev.emo.util.OutputLock.removeAfterFailure(outputDir.resolve(LOCK), existed);
+            throw e;
         }
     }
 

@@ -71,8 +71,21 @@ public final class EvaluationJob {
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit());
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
         checkPositions(modelDir, o, examples, tok);
-        try (var lock = dev.emo.util.OutputLock.acquire(outDir.resolve(LOCK), outDir, "evaluation", "--output_dir")) {
-            return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok);
+        if (o.referenceModel() != null) {
+            int mine = dev.emo.registry.ModelFamilies.config(modelDir).vocabSize(), theirs = dev.emo.registry.ModelFamilies.config(o.referenceModel()).vocabSize();
+            if (mine != theirs) {
+                throw UserError.of(o.referenceModel(), "its vocabulary has " + theirs + " tokens, the evaluated model's " + mine,
+                        "pass a --reference_model with the evaluated model's tokenizer");
+            }
+        }
+        boolean existed = Files.exists(outDir);
+        try {
+            try (var lock = dev.emo.util.OutputLock.acquire(outDir.resolve(LOCK), outDir, "evaluation", "--output_dir")) {
+                return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok);
+            }
+        } catch (RuntimeException e) {
+            dev.emo.util.OutputLock.removeAfterFailure(outDir.resolve(LOCK), existed);
+            throw e;
         }
     }
 
@@ -97,10 +110,6 @@ public final class EvaluationJob {
         CausalLM oracle = o.oracleModel() == null ? null : Models.load(o.oracleModel()).model();
         Tokenizer oracleTok = o.oracleModel() == null ? null : dev.emo.registry.ModelFamilies.tokenizer(o.oracleModel());
         CausalLM reference = o.referenceModel() == null ? null : Models.load(o.referenceModel()).model();
-        if (reference != null && reference.config().vocabSize() != model.config().vocabSize()) {
-            throw UserError.of(o.referenceModel(), "its vocabulary has " + reference.config().vocabSize() + " tokens, the evaluated model's "
-                    + model.config().vocabSize(), "pass a --reference_model with the evaluated model's tokenizer");
-        }
         TextEmbedder featurizer = shared != null ? shared
                 : Featurizers.create(o.featurizer(), model, tok, modelDir.getFileName().toString(), o.maxTextLength(), o.batchSize());
         System.err.printf("evaluating %s: %d %s examples, %d round(s) of %d tokens each, MAUVE features: %s%n",

@@ -60,8 +60,14 @@ public record OracleJob(Path oracle, FinetuneSettings student, List<String> obje
     }
 
     public CompareJob.Result run(SampleJob.Listener sampling, FinetuneJob.Listener training, EvaluationJob.Listener evaluating) throws IOException {
-        try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "oracle", "--output_dir")) {
-            return runLocked(sampling, training, evaluating);
+        boolean existed = Files.exists(outputDir);
+        try {
+            try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "oracle", "--output_dir")) {
+                return runLocked(sampling, training, evaluating);
+            }
+        } catch (RuntimeException e) {
+            dev.emo.util.OutputLock.removeAfterFailure(outputDir.resolve(LOCK), existed);
+            throw e;
         }
     }
 

@@ -111,6 +111,20 @@ public final class OutputLock implements AutoCloseable {
         }
     }
 
+    /**
+     * After a command failed (a setting found bad only after its model loaded), once its lock is released:
+     * the lock file goes, and the output folder too where the command created it and nothing else is in it,
+     * so that the disk is as it was.
+     */
+    public static void removeAfterFailure(Path lockFile, boolean folderExisted) {
+        try {
+            Files.deleteIfExists(lockFile);
+            if (!folderExisted) Files.deleteIfExists(lockFile.toAbsolutePath().getParent());   // fails, harmlessly, where anything else is in it
+        } catch (IOException ignored) {
+            // the failure itself is what the user is told about
+        }
+    }
+
     private static dev.emo.UserError busy(Path output, String what, String flag, String holder) {
         return dev.emo.UserError.of(output, "another " + what + " is writing to it (" + holder + ")", "wait for it to finish, or choose another " + flag);
     }

@@ -292,6 +292,15 @@ class BadInputTest {
         assertTrue(m.contains("model.safetensors") && m.contains(poisoned) && m.contains("NaN"), m);
     }
 
+    /** A finetune option refused only when compare's first run is prepared: the compare folder (and its lock) is not left behind. */
+    @Test
+    void compareWhoseFirstRunIsRefusedLeavesNoFolder() throws IOException {
+        Fixtures.model("stories260k");
+        String m = refused("compare", "--objectives", "mle", "--seeds", "1", "--output_dir", tmp.resolve("cmp").toString(), "--max_steps", "1",
+                "--lora_r", "100000", "--featurizer", "self");
+        assertTrue(m.contains("--lora_r 100000"), m);
+    }
+
     /** An evaluation or comparison folder another command is writing to is refused naming it, before any work. */
     @Test
     void evaluateAndCompareIntoAFolderInUseAreRefusedNamingTheHolder() throws Exception {
