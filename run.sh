@@ -9,13 +9,37 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 MVN=(mvn -B -q -f "$ROOT/pom.xml")
 [[ -n "${EMO_MAVEN_PROFILE:-}" ]] && MVN+=(-P "$EMO_MAVEN_PROFILE")
 
+# Java 17 or newer (the Vector API, records, Spark's module flags); said in one line, not as a shell or JVM error.
+install_hint="install a JDK 17+ (e.g. apt-get install openjdk-17-jdk, or https://adoptium.net) and put its bin/ on PATH or set JAVA_HOME"
+if ! command -v java >/dev/null 2>&1; then
+  echo "error: java: not found; $install_hint" >&2; exit 2
+fi
+java_version="$(java -version 2>&1 | sed -n 's/.*version "\([0-9][0-9]*\)[."].*/\1/p' | head -1)"
+if [[ "$java_version" == "1" ]]; then java_version=8; fi   # "1.8.0_x" is Java 8
+if [[ -z "$java_version" || "$java_version" -lt 17 ]]; then
+  echo "error: $(command -v java): Java ${java_version:-of unknown version}, this application needs 17 or newer; $install_hint" >&2; exit 2
+fi
+need_maven() {
+  command -v mvn >/dev/null 2>&1 && return 0
+  echo "error: mvn: not found (Maven builds the application); install Maven 3.6+ (e.g. apt-get install maven, or https://maven.apache.org/download.cgi) and put it on PATH" >&2
+  exit 2
+}
+
+# What the application keeps (caches, downloads, ONNX Runtime's libraries, crash reports): EmoHome.java's default.
+export EMO_HOME="${EMO_HOME:-$HOME/.cache/emo-dl4j}"
+mkdir -p "$EMO_HOME/crash"
+# ONNX Runtime's telemetry writes ~/.cache/Microsoft/DeveloperTools/.onnxruntime/ and /tmp/mat-debug-<pid>.log; only
+# this variable, read when the process starts, stops it (the pom sets it for the test JVMs too).
+export ORT_DISABLE_TELEMETRY="${ORT_DISABLE_TELEMETRY:-1}"
+
 if [[ "${1:-}" == "test" ]]; then
+  need_maven
   shift
   if [[ "${1:-}" == "--fast" ]]; then   # the inner loop: everything but the tests tagged slow (end-to-end runs)
     shift
-    exec mvn -B -f "$ROOT/pom.xml" test -DexcludedGroups=slow "$@"
+    exec mvn -B -f "$ROOT/pom.xml" test -Demo.home="$EMO_HOME" -DexcludedGroups=slow "$@"
   fi
-  exec mvn -B -f "$ROOT/pom.xml" test "$@"
+  exec mvn -B -f "$ROOT/pom.xml" test -Demo.home="$EMO_HOME" "$@"
 fi
 
 STAMP="$ROOT/target/.built"
@@ -25,6 +49,7 @@ needs_build() {
   [[ -n "$(find "$ROOT/src/main" "$ROOT/pom.xml" -newer "$STAMP" -print -quit)" ]]
 }
 if needs_build; then
+  need_maven
   echo "building (first use or sources changed)..." >&2
   "${MVN[@]}" -DskipTests compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE" >&2
   touch "$STAMP"
@@ -72,6 +97,7 @@ drop_incubator_warning() {
 # --add-modules: the Vector API, for the host kernels' loops (about 5x faster than scalar Java on AVX2).
 # JavaCPP's physical-memory cap counts freed-but-cached malloc memory too and stalls in GC near it,
 # so it is off by default (EMO_MAX_RAM=20G sets one).
-exec java -Xss4m ${EMO_JAVA_OPTS:--Xmx6g} --add-modules=jdk.incubator.vector "${SPARK_OPENS[@]}" \
+# -XX:ErrorFile: a crash report goes to $EMO_HOME/crash/, not into the folder the command was started from.
+exec java -Xss4m ${EMO_JAVA_OPTS:--Xmx6g} -XX:ErrorFile="$EMO_HOME/crash/hs_err_pid%p.log" --add-modules=jdk.incubator.vector "${SPARK_OPENS[@]}" \
   -Dorg.bytedeco.javacpp.maxphysicalbytes="${EMO_MAX_RAM:-0}" -Dorg.bytedeco.javacpp.maxbytes=0 \
   -cp "$ROOT/target/classes:$(cat "$CP_FILE")" dev.emo.cli.Main "$@" 2> >(drop_incubator_warning >&2)

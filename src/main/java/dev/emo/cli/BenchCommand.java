@@ -5,7 +5,10 @@ import dev.emo.bench.GenerationBenchmark;
 import dev.emo.bench.MauveBenchmark;
 import dev.emo.bench.SparkBenchmark;
 import dev.emo.bench.TrainStepBenchmark;
+import dev.emo.models.ModelConfig;
 import dev.emo.objectives.Objective;
+import dev.emo.registry.Architectures;
+import dev.emo.util.MemoryBudget;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -78,16 +81,56 @@ final class BenchCommand implements Callable<Integer> {
         if (microBatch < 0 || (microBatch > 0 && batch % microBatch != 0)) {
             throw new dev.emo.UserError("--micro_batch " + microBatch + ": must be 0 (none) or divide --batch " + batch);
         }
+        if (!java.util.List.of("forward", "train", "generate", "mauve", "spark").contains(what)) {
+            throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train, generate, mauve or spark");
+        }
+        if (what.equals("train")) dev.emo.util.Lists.requireDistinct("--objectives", objectives);
+        if (!what.equals("mauve")) checkAgainstArch();
+        checkJsonTarget();
         if (what.equals("train")) return train();
         if (what.equals("generate")) return generate();
         if (what.equals("mauve")) return mauve();
         if (what.equals("spark")) return spark();
-        if (!what.equals("forward")) throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train, generate, mauve or spark");
         ForwardBenchmark.Result r = ForwardBenchmark.run(arch, batch, length, 1, reps);
         System.out.printf("forward %s batch %dx%d: %.0f tokens/s (s per pass: %s), peak RSS %d MB, %d cores%n",
                 r.arch(), r.batch(), r.length(), r.tokensPerSecond(), Arrays.toString(r.seconds()), r.peakRssMb(),
                 Runtime.getRuntime().availableProcessors());
         return 0;
+    }
+
+    /**
+     * The lengths against the architecture's positions (a position beyond them is read out of bounds in
+     * native code: SIGSEGV) and batch × length against this machine's memory, before any model is built.
+     */
+    private void checkAgainstArch() {
+        ModelConfig c = Architectures.config(arch);
+        String where = "bench --arch " + arch;
+        boolean gen = what.equals("generate");
+        long tokens = gen ? (long) length + newTokens : length;
+        if (tokens > c.maxPositions()) {
+            throw dev.emo.UserError.of(where, (gen ? "--length " + length + " + --new_tokens " + newTokens : "--length " + length)
+                    + " exceeds the model's " + c.maxPositions() + " positions",
+                    "pass --length " + Math.max(1, c.maxPositions() - (gen ? newTokens : 0)) + " or less");
+        }
+        if (loraR > c.hiddenSize()) {
+            throw dev.emo.UserError.of(where, "--lora_r " + loraR + " is more than the layers' width " + c.hiddenSize(), "pass --lora_r " + c.hiddenSize() + " or less");
+        }
+        boolean training = what.equals("train") || what.equals("spark");
+        int rows = what.equals("train") && microBatch > 0 ? microBatch : batch;
+        String flag = what.equals("train") && microBatch > 0 ? "--micro_batch" : "--batch";
+        MemoryBudget.require(where, flag + " " + rows + " × " + tokens + " tokens", MemoryBudget.activationBytes(c, rows, tokens, training),
+                "pass " + flag + " " + MemoryBudget.largestFitting(n -> MemoryBudget.activationBytes(c, n, tokens, training), rows)
+                        + " or less, or a shorter --length");
+    }
+
+    /** --json's folder must exist now, not after the whole benchmark has run. */
+    private void checkJsonTarget() {
+        if (json == null) return;
+        if (java.nio.file.Files.isDirectory(json)) throw dev.emo.UserError.of(json, "is a folder", "pass a file name for --json");
+        java.nio.file.Path parent = json.toAbsolutePath().getParent();
+        if (!java.nio.file.Files.isDirectory(parent)) {
+            throw dev.emo.UserError.of(parent, "not found (the folder --json goes into)", "create it first, or pass another --json path");
+        }
     }
 
     private int spark() {

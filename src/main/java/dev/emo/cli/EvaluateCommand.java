@@ -25,14 +25,20 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (e.g. a LoRA run's best/) applied to --model")
     Path adapter;
 
+    @Option(names = "--allow_other_base", description = "apply --adapter even if it was trained on another base model (its weights hash differs)")
+    boolean allowOtherBase;
+
     @Option(names = "--output_dir", description = "where evaluation.json and generations.jsonl go (default: runs/evaluate-<time>)")
     Path outputDir;
+
+    @Option(names = "--overwrite_output_dir", description = "replace another model's evaluation in --output_dir")
+    boolean overwrite;
 
     @Override
     public Integer call() {
         Path out = outputDir != null ? outputDir : Main.defaultOutputDir("evaluate");
         EvaluationSettings settings = opts.settings();
-        EvaluationReport r = EvaluationJob.run(model, adapter, settings, out, null, progressBar(settings.rounds()));
+        EvaluationReport r = EvaluationJob.run(model, adapter, allowOtherBase, settings, out, overwrite, null, progressBar(settings.rounds()));
         printTable(List.of(r));
         System.out.println("report: " + out.resolve("evaluation.json"));
         return 0;

@@ -55,14 +55,15 @@ final class FinetuneCommand implements Callable<Integer> {
 
     @Option(names = "--lora_r", defaultValue = "0", description = "LoRA rank: train adapters of this rank on a frozen base (0 = full fine-tuning; default: ${DEFAULT-VALUE})")
     int loraR;
-    @Option(names = "--lora_alpha", defaultValue = "8", description = "LoRA α; the adapters are scaled by α/r (PEFT's default: ${DEFAULT-VALUE})")
-    double loraAlpha;
-    @Option(names = "--lora_dropout", defaultValue = "0.0", description = "dropout on the adapters' input while training (default: ${DEFAULT-VALUE})")
-    double loraDropout;
+    // no picocli defaults for the LoRA options: one given without --lora_r is refused, so "given" must be visible
+    @Option(names = "--lora_alpha", description = "LoRA α; the adapters are scaled by α/r (PEFT's default: 8)")
+    Double loraAlpha;
+    @Option(names = "--lora_dropout", description = "dropout on the adapters' input while training (default: 0.0)")
+    Double loraDropout;
     @Option(names = "--lora_target_modules", split = ",", description = "modules to adapt (default: PEFT's for the family: q_proj,v_proj; GPT-2: c_attn)")
     java.util.List<String> loraTargets;
-    @Option(names = "--merge_lora", arity = "1", defaultValue = "true", description = "best/ also holds the merged model in the input's format (default: ${DEFAULT-VALUE})")
-    boolean mergeLora;
+    @Option(names = "--merge_lora", arity = "1", description = "best/ also holds the merged model in the input's format (default: true)")
+    Boolean mergeLora;
 
     @Option(names = "--spark_master", description = "train data-parallel on this Spark cluster (spark://HOST:PORT; ./run.sh spark-cluster start prints one); "
             + "under spark-submit: its --master")
@@ -166,9 +167,26 @@ final class FinetuneCommand implements Callable<Integer> {
                 .gradientAccumulationSteps(accum).maxGradNorm(maxGradNorm).numTrainEpochs(epochs).maxSteps(maxSteps).seed(seed)
                 .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps)
                 .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume)
-                .lora(loraR == 0 ? null : new FinetuneSettings.Lora(loraR, loraAlpha, loraDropout,
-                        loraTargets == null ? java.util.List.of() : loraTargets, mergeLora))
+                .lora(lora())
                 .spark(sparkSettings()).build();
+    }
+
+    /** --lora_r's settings, or null for full fine-tuning; LoRA options without a rank would be silently ignored, so they are refused. */
+    private FinetuneSettings.Lora lora() {
+        if (loraR == 0) {
+            java.util.List<String> given = new java.util.ArrayList<>();
+            if (loraAlpha != null) given.add("--lora_alpha");
+            if (loraDropout != null) given.add("--lora_dropout");
+            if (loraTargets != null) given.add("--lora_target_modules");
+            if (mergeLora != null) given.add("--merge_lora");
+            if (!given.isEmpty()) {
+                throw new UserError(String.join(", ", given) + ": LoRA settings without --lora_r would train the full model; "
+                        + "pass --lora_r R (e.g. 8) for LoRA, or leave them out for full fine-tuning");
+            }
+            return null;
+        }
+        return new FinetuneSettings.Lora(loraR, loraAlpha == null ? 8 : loraAlpha, loraDropout == null ? 0 : loraDropout,
+                loraTargets == null ? java.util.List.of() : loraTargets, mergeLora == null || mergeLora);
     }
 
     private void applyDefaults() {
@@ -193,6 +211,11 @@ final class FinetuneCommand implements Callable<Integer> {
     /** --spark_master, or the master spark-submit started this JVM with; null: one machine. */
     private FinetuneSettings.Spark sparkSettings() {
         String master = sparkMaster != null ? sparkMaster : dev.emo.distributed.SparkTraining.submittedMaster();
+        if (sparkExecutors != null && sparkExecutors < 1) throw new UserError("--spark_executors " + sparkExecutors + ": must be at least 1");
+        if (master == null && sparkExecutors != null) {
+            throw new UserError("--spark_executors " + sparkExecutors + ": given without --spark_master, so nothing would use it; "
+                    + "pass --spark_master spark://HOST:PORT (./run.sh spark-cluster start prints one), or leave it out");
+        }
         if (master == null) return null;
         int executors = sparkExecutors != null ? sparkExecutors : Integer.getInteger("spark.executor.instances", 2);
         return new FinetuneSettings.Spark(master, executors);

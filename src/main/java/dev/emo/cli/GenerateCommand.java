@@ -19,6 +19,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (e.g. a LoRA run's best/) applied to --model")
     Path adapter;
+    @Option(names = "--allow_other_base", description = "apply --adapter even if it was trained on another base model (its weights hash differs)")
+    boolean allowOtherBase;
 
     @Option(names = "--prompt", defaultValue = "", description = "text to continue (default: empty, i.e. only the model's BOS)")
     String prompt;
@@ -56,7 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
                     ? "shorten the prompt to fewer than " + positions + " tokens"
                     : "pass --max_new_tokens " + (positions - ids.length) + " or less, or a shorter prompt");
         }
-        CausalLM lm = Models.loadWithAdapter(model, adapter, true).model();
+        CausalLM lm = Models.loadWithAdapter(model, adapter, true, allowOtherBase).model();
         Generator.Output out = new Generator(lm).generate(ids, maxNewTokens, s, seed, tok.eosId());
         int[] all = new int[ids.length + out.ids().length];
         System.arraycopy(ids, 0, all, 0, ids.length);

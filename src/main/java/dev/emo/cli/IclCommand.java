@@ -60,6 +60,9 @@ final class IclCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (dataDir != null && !java.nio.file.Files.isDirectory(dataDir)) {
+            throw dev.emo.UserError.of(dataDir, "not found", "pass --data_dir the folder holding cls/, ag_news/ and mmlu/ (or leave it out for $EMO_SHARED/data)");
+        }
         long t0 = System.nanoTime();
         List<Path> adapterDirs = adapters == null ? List.of()
                 : adapters.stream().map(a -> a.equals("none") ? null : Path.of(a)).collect(java.util.stream.Collectors.toList());

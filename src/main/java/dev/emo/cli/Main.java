@@ -45,7 +45,7 @@ public final class Main implements Runnable {
             return 2;
         });
         try {
-            return cli.execute(ConfigFile.expand(args));
+            return cli.execute(ConfigFile.expand(args, cli));
         } catch (UserError e) {
             System.err.println("error: " + e.getMessage());
             return 2;

@@ -17,6 +17,8 @@ final class SampleCommand implements Callable<Integer> {
     Path model;
     @Option(names = "--adapter", description = "a PEFT LoRA adapter folder applied to --model")
     Path adapter;
+    @Option(names = "--allow_other_base", description = "apply --adapter even if it was trained on another base model (its weights hash differs)")
+    boolean allowOtherBase;
     @Option(names = "--num_samples", required = true, description = "documents to sample")
     int numSamples;
     @Option(names = "--max_new_tokens", defaultValue = "128", description = "tokens per sample at most; a sample also ends at EOS (default: ${DEFAULT-VALUE})")
@@ -39,7 +41,7 @@ final class SampleCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SampleJob job = SampleJob.prepare(new SampleJob.Settings(model, adapter, numSamples, maxNewTokens, batchSize, seed,
-                new Sampling(false, temperature, topK, topP), prompts, output));
+                new Sampling(false, temperature, topK, topP), prompts, output, allowOtherBase));
         if (job.alreadyDone() > 0) System.err.printf("%s holds %d of %d samples; continuing%n", output, job.alreadyDone(), numSamples);
         Progress bar = new Progress(numSamples, 0);
         job.run((done, total) -> {

@@ -29,6 +29,12 @@ final class VerifyCommand implements Callable<Integer> {
         // checked before anything reaches libnd4j: a zero dimension there crashes the JVM (issue #11)
         if (batch < 1) throw new dev.emo.UserError("--batch " + batch + ": must be at least 1");
         if (length < 1) throw new dev.emo.UserError("--length " + length + ": must be at least 1");
+        // beyond the positions the check would silently run shorter than asked (it was clamped)
+        int positions = dev.emo.registry.ModelFamilies.config(model).maxPositions();
+        if (length > positions) {
+            throw dev.emo.UserError.of(model.resolve("config.json"), "--length " + length + " exceeds the model's " + positions + " positions",
+                    "pass --length " + positions + " or less");
+        }
         long t0 = System.nanoTime();
         Models.Loaded loaded = Models.load(model);
         long loadMs = (System.nanoTime() - t0) / 1_000_000;

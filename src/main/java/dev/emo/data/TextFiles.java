@@ -42,8 +42,19 @@ public final class TextFiles {
         }
     }
 
+    /** Training or validation documents. */
     public static List<String> read(Path file, Format format, String textColumn) {
         requireFile(file);
+        return documents(file, format, textColumn);
+    }
+
+    /** Documents of another input (prompts, a perplexity text): a missing file is named by {@code flag}, not as training data. */
+    public static List<String> read(Path file, Format format, String textColumn, String flag) {
+        if (!Files.isRegularFile(file)) throw UserError.of(file, "not found", "pass an existing file to " + flag);
+        return documents(file, format, textColumn);
+    }
+
+    private static List<String> documents(Path file, Format format, String textColumn) {
         List<String> docs;
         try {
             docs = switch (format) {

@@ -90,7 +90,8 @@ public final class LocalSparkCluster implements AutoCloseable {
     }
 
     private void launch(Path sparkHome, String mainClass, Path log, String classPath, String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
+                dev.emo.EmoHome.crashOption()));
         cmd.addAll(javaModuleOptions());
         cmd.addAll(List.of("-cp", classPath, mainClass));
         cmd.addAll(List.of(args));

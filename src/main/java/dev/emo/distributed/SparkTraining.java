@@ -65,6 +65,10 @@ public final class SparkTraining implements AutoCloseable {
             }
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+                if (speaksHttp(s)) {
+                    throw new UserError("--spark_master " + master + ": " + hostPort + " is a web server (HTTP), not a Spark master's RPC port; "
+                            + "pass the spark:// URL the master prints (port 7077 by default; 8080 is its web page)");
+                }
                 return;
             } catch (IOException | IllegalArgumentException e) {
                 tried.add(hostPort + " (" + e.getMessage() + ")");
@@ -72,6 +76,23 @@ public final class SparkTraining implements AutoCloseable {
         }
         throw new UserError("--spark_master " + master + ": no Spark master answers at " + String.join(", ", tried)
                 + "; start one (./run.sh spark-cluster start prints its URL) or check the host and port");
+    }
+
+    /**
+     * Whether the peer answers an HTTP request: Spark's client would otherwise retry registering with
+     * it for a minute and end in a stack trace. A Spark master reads the request as a frame too large
+     * to accept and closes the connection (one warning in its log), so it never answers "HTTP/".
+     */
+    private static boolean speaksHttp(Socket s) {
+        try {
+            s.setSoTimeout(2000);
+            s.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            byte[] head = s.getInputStream().readNBytes(5);
+            return new String(head, java.nio.charset.StandardCharsets.US_ASCII).equals("HTTP/");
+        } catch (IOException e) {
+            return false;    // silence or a closed connection: not a web server
+        }
     }
 
     /** A context on {@code master} (FinetuneJob.prepare has already checked that it answers: {@link #checkReachable}). */

@@ -37,7 +37,7 @@ public final class SentenceEmbedder implements TextEmbedder {
     static final String DEFAULT_MODEL = "all-minilm-l6-v2.onnx", DEFAULT_TOKENIZER = "all-minilm-l6-v2-tokenizer.json";
     /** all-MiniLM-L6-v2's sentence_bert_config.json max_seq_length (tokenizer.json's own 128 is not what ST uses) */
     static final int DEFAULT_MAX_LENGTH = 256, DEFAULT_POSITIONS = 512;
-    private static final OrtEnvironment ENV = OrtEnvironment.getEnvironment();
+    private static final OrtEnvironment ENV = dev.emo.onnx.Ort.environment();
 
     private final String name;
     private final WordPieceTokenizer tokenizer;

@@ -50,8 +50,22 @@ public final class HubDownloader {
 
     /** HF_ENDPOINT / HF_TOKEN as huggingface_hub reads them. */
     public static HubDownloader fromEnvironment() {
-        String ep = Optional.ofNullable(System.getenv("HF_ENDPOINT")).orElse("https://huggingface.co");
-        return new HubDownloader(URI.create(ep.endsWith("/") ? ep : ep + "/"), System.getenv("HF_TOKEN"));
+        return new HubDownloader(endpoint(Optional.ofNullable(System.getenv("HF_ENDPOINT")).orElse("https://huggingface.co")),
+                System.getenv("HF_TOKEN"));
+    }
+
+    /** HF_ENDPOINT as a base URI: an http(s) URL with a host, checked before any request (notaurl, ftp://… failed deep in the client). */
+    static URI endpoint(String ep) {
+        URI uri;
+        try {
+            uri = new URI(ep.endsWith("/") ? ep : ep + "/");
+        } catch (java.net.URISyntaxException e) {
+            uri = null;
+        }
+        if (uri == null || uri.getHost() == null || !("http".equalsIgnoreCase(uri.getScheme()) || "https".equalsIgnoreCase(uri.getScheme()))) {
+            throw UserError.of("HF_ENDPOINT=" + ep, "not an http(s) URL", "set it to e.g. https://huggingface.co (the default when unset) or your mirror's https:// URL");
+        }
+        return uri;
     }
 
     /** Downloads {@code repo} at {@code revision} into {@code cacheRoot/models--org--name/revision}; returns that folder. */
@@ -172,19 +186,56 @@ public final class HubDownloader {
         LOG.info("downloaded {} ({} bytes)", target, Files.size(target));
     }
 
-    /** SHA-256 for LFS files, git blob SHA-1 for small ones; other ETags cannot be checked. */
+    /** SHA-256 for LFS files, git blob SHA-1 for small ones; without either, the content is checked instead. */
     static void verify(Path file, String etag, URI uri) throws IOException {
         String got;
         if (etag.matches("[0-9a-f]{64}")) got = Hashes.file(file, "SHA-256", null);
         else if (etag.matches("[0-9a-f]{40}")) got = Hashes.file(file, "SHA-1", ("blob " + Files.size(file) + "\0").getBytes());
         else {
-            LOG.warn("{}: no checksum to verify against (ETag '{}')", uri, etag);
+            checkContent(file, uri);
             return;
         }
         if (!got.equals(etag)) {
             Files.delete(file);
             throw new UserError(uri + ": checksum mismatch (expected " + etag + ", got " + got + "); the partial file was removed, run again");
         }
+    }
+
+    /**
+     * With no checksum (a mirror or proxy without ETags), what would be kept is checked by what it must be:
+     * an ONNX file parses as ONNX, a .json file as JSON, and nothing is an HTML page (a proxy's error page).
+     */
+    private static void checkContent(Path part, URI uri) throws IOException {
+        String name = uri.getPath().substring(uri.getPath().lastIndexOf('/') + 1);
+        String problem = null;
+        if (name.endsWith(".onnx")) {
+            try {
+                dev.emo.onnx.OnnxWeights.requireModel(part);
+            } catch (UserError e) {
+                problem = "is not an ONNX model";
+            }
+        } else if (name.endsWith(".json")) {
+            try {
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(part.toFile());
+            } catch (IOException e) {
+                problem = "is not JSON";
+            }
+        }
+        if (problem == null && !name.endsWith("_data")) {
+            byte[] head = new byte[256];
+            int n;
+            try (InputStream in = Files.newInputStream(part)) {
+                n = Math.max(0, in.readNBytes(head, 0, head.length));
+            }
+            String start = new String(head, 0, n, java.nio.charset.StandardCharsets.ISO_8859_1).stripLeading().toLowerCase(java.util.Locale.ROOT);
+            if (start.startsWith("<!doctype html") || start.startsWith("<html")) problem = "is an HTML page";
+        }
+        if (problem != null) {
+            Files.delete(part);
+            throw new UserError(uri + ": the server sent no checksum and the file " + problem + " (removed); check HF_ENDPOINT "
+                    + "points at a hub or mirror that serves the files themselves, then run again");
+        }
+        LOG.info("{}: no checksum from the server; the content was checked instead", uri);
     }
 
     private HttpRequest.Builder request(URI uri) {

@@ -145,7 +145,7 @@ public final class Datasets {
     /** The file's text: UTF-8 where valid, else Latin-1. */
     private static String text(Path file) {
         if (!Files.isRegularFile(file)) {
-            throw UserError.of(file, "not found", "set EMO_SHARED to the folder holding data/ (README: in-context learning)");
+            throw UserError.of(file, "not found", "pass --data_dir the folder holding cls/, ag_news/ and mmlu/ (default: $EMO_SHARED/data; README: in-context learning)");
         }
         byte[] bytes;
         try {

@@ -113,7 +113,7 @@ public final class Tasks {
             if (subjects.isEmpty()) throw UserError.of(dev, "holds no <subject>_dev.csv", "restore data/mmlu from its release");
             return subjects;
         } catch (IOException e) {
-            throw UserError.of(dev, "cannot be listed (" + e.getMessage() + ")", "set EMO_SHARED to the folder holding data/mmlu");
+            throw UserError.of(dev, "cannot be listed (" + e.getMessage() + ")", "pass --data_dir the folder holding mmlu/ (default: $EMO_SHARED/data)");
         }
     }
 }

@@ -45,13 +45,18 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
             if (finetune == null) throw new IllegalArgumentException("finetune settings or runs");
             if (objectives.isEmpty() || seeds.isEmpty()) throw new UserError("--objectives and --seeds: each needs at least one value");
             objectives.forEach(Objective::of);                      // an unknown one fails before the first training
+            // one run named twice would be counted twice in compare.csv (an sd of 0 from a single run)
+            dev.emo.util.Lists.requireDistinct("--objectives", objectives);
+            dev.emo.util.Lists.requireDistinct("--seeds", seeds);
             objectives = List.copyOf(objectives);
             seeds = List.copyOf(seeds);
         } else {
             runs.forEach(CompareJob::objectiveOf);                  // each must be a finished run, before any work
+            dev.emo.util.Lists.requireDistinct("--runs", runs.stream().map(r -> r.toAbsolutePath().normalize()).toList());
             runs = List.copyOf(runs);
         }
         EvaluationSettings.requireFolderOrNothing(outputDir);
+        dev.emo.util.OutputLock.refuseIfHeld(outputDir.resolve(LOCK), outputDir, "compare", "--output_dir");
         evaluation.checkPaths(null);
         // the test split must give examples under the protocol now, not after every run has trained
         dev.emo.evaluation.OpenEndedProtocol.named(evaluation.protocol()).examples(evaluation.data(), evaluation.limit());
@@ -60,8 +65,22 @@ public record CompareJob(FinetuneSettings finetune, List<String> objectives, Lis
     /** The table (one row per objective, {@link #HEADER}'s columns) and where it was written. */
     public record Result(List<String[]> table, Path csv, Path outputDir) {}
 
+    /** Held while a comparison writes its folder: a second one into it would train and count the same runs twice. */
+    public static final String LOCK = "compare.lock";
+
     public Result run(FinetuneJob.Listener training, EvaluationJob.Listener listener) throws IOException {
-        Files.createDirectories(outputDir);
+        boolean existed = Files.exists(outputDir);
+        try {
+            try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "compare", "--output_dir")) {
+                return runLocked(training, listener);
+            }
+        } catch (RuntimeException e) {   // e.g. a finetune option refused by the first run's checks
+            dev.emo.util.OutputLock.removeAfterFailure(outputDir.resolve(LOCK), existed);
+            throw e;
+        }
+    }
+
+    private Result runLocked(FinetuneJob.Listener training, EvaluationJob.Listener listener) throws IOException {
         TextEmbedder shared = evaluation.featurizer().equals("self") ? null
                 : Featurizers.create(evaluation.featurizer(), null, null, null, evaluation.maxTextLength(), evaluation.batchSize());
         Map<String, List<EvaluationReport>> byObjective = new LinkedHashMap<>();

@@ -54,14 +54,51 @@ public final class EvaluationJob {
 
     /** @param adapterDir a PEFT adapter folder applied to the model (merged in), or null */
     public static EvaluationReport run(Path modelDir, Path adapterDir, EvaluationSettings o, Path outDir, TextEmbedder shared, Listener listener) {
+        return run(modelDir, adapterDir, false, o, outDir, false, shared, listener);
+    }
+
+    /**
+     * @param allowOtherBase apply an adapter trained on another base (refused otherwise)
+     * @param overwrite      replace another model's evaluation in {@code outDir} (without it, that is refused)
+     */
+    public static EvaluationReport run(Path modelDir, Path adapterDir, boolean allowOtherBase, EvaluationSettings o, Path outDir, boolean overwrite,
+                                       TextEmbedder shared, Listener listener) {
         o.checkPaths(outDir);
+        String name = adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir;
+        if (!overwrite) refuseOtherModelsResults(outDir, name);
+        dev.emo.util.OutputLock.refuseIfHeld(outDir.resolve(LOCK), outDir, "evaluation", "--output_dir");
         OpenEndedProtocol protocol = OpenEndedProtocol.named(o.protocol());
         List<OpenEndedProtocol.Example> examples = protocol.examples(o.data(), o.limit());
-        long t0 = System.nanoTime();
-        CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true).model();   // the KV-cache graph also serves plain passes
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(modelDir);
+        checkPositions(modelDir, o, examples, tok);
+        if (o.referenceModel() != null) {
+            int mine = dev.emo.registry.ModelFamilies.config(modelDir).vocabSize(), theirs = dev.emo.registry.ModelFamilies.config(o.referenceModel()).vocabSize();
+            if (mine != theirs) {
+                throw UserError.of(o.referenceModel(), "its vocabulary has " + theirs + " tokens, the evaluated model's " + mine,
+                        "pass a --reference_model with the evaluated model's tokenizer");
+            }
+        }
+        boolean existed = Files.exists(outDir);
+        try {
+            try (var lock = dev.emo.util.OutputLock.acquire(outDir.resolve(LOCK), outDir, "evaluation", "--output_dir")) {
+                return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok);
+            }
+        } catch (RuntimeException e) {
+            dev.emo.util.OutputLock.removeAfterFailure(outDir.resolve(LOCK), existed);
+            throw e;
+        }
+    }
+
+    /** Held while an evaluation writes its folder. */
+    public static final String LOCK = "evaluation.lock";
+
+    private static EvaluationReport evaluate(Path modelDir, Path adapterDir, boolean allowOtherBase, EvaluationSettings o, Path outDir,
+                                             TextEmbedder shared, Listener listener, String name, OpenEndedProtocol protocol,
+                                             List<OpenEndedProtocol.Example> examples, Tokenizer tok) {
+        long t0 = System.nanoTime();
+        CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true, allowOtherBase).model();   // the KV-cache graph also serves plain passes
         Path pplFile = o.perplexityText();
-        List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text");
+        List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text", "--perplexity_file");
         if (pplDocs != null && o.maxPerplexityTexts() > 0 && pplDocs.size() > o.maxPerplexityTexts()) {
             pplDocs = pplDocs.subList(0, o.maxPerplexityTexts());
         }
@@ -73,10 +110,6 @@ public final class EvaluationJob {
         CausalLM oracle = o.oracleModel() == null ? null : Models.load(o.oracleModel()).model();
         Tokenizer oracleTok = o.oracleModel() == null ? null : dev.emo.registry.ModelFamilies.tokenizer(o.oracleModel());
         CausalLM reference = o.referenceModel() == null ? null : Models.load(o.referenceModel()).model();
-        if (reference != null && reference.config().vocabSize() != model.config().vocabSize()) {
-            throw UserError.of(o.referenceModel(), "its vocabulary has " + reference.config().vocabSize() + " tokens, the evaluated model's "
-                    + model.config().vocabSize(), "pass a --reference_model with the evaluated model's tokenizer");
-        }
         TextEmbedder featurizer = shared != null ? shared
                 : Featurizers.create(o.featurizer(), model, tok, modelDir.getFileName().toString(), o.maxTextLength(), o.batchSize());
         System.err.printf("evaluating %s: %d %s examples, %d round(s) of %d tokens each, MAUVE features: %s%n",
@@ -93,10 +126,46 @@ public final class EvaluationJob {
         Perplexity.Result ppl = pplBlocks == null ? null : Perplexity.of(model, pplBlocks, 8);
         DistributionMeasures.Result dist = reference == null ? null : DistributionMeasures.compute(model, reference, tok, pplDocs);
         double secs = (System.nanoTime() - t0) / 1e9;
-        EvaluationReport report = EvaluationReport.of(adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir, o.key(), protocol.name(), o.data().toString(),
+        EvaluationReport report = EvaluationReport.of(name, o.key(), protocol.name(), o.data().toString(),
                 examples.size(), featurizer.name(), o.sampling().toString(), rounds, ppl, dist, secs);
         write(outDir, report, examples, rounds);
         return report;
+    }
+
+    /** An evaluation of another model in the folder would be silently replaced: refused unless overwriting. */
+    private static void refuseOtherModelsResults(Path outDir, String model) {
+        Path existing = outDir.resolve("evaluation.json");
+        if (!Files.isRegularFile(existing)) return;
+        String other;
+        try {
+            other = EvaluationReport.read(existing).model();
+        } catch (RuntimeException unreadable) {
+            other = "an unreadable report";
+        }
+        if (!sameModel(other, model)) {
+            throw UserError.of(outDir, "holds the evaluation of another model (" + other + ")",
+                    "pass --overwrite_output_dir to replace it, or another --output_dir");
+        }
+    }
+
+    private static boolean sameModel(String a, String b) {
+        if (a.equals(b)) return true;
+        try {
+            return Path.of(a).toAbsolutePath().normalize().equals(Path.of(b).toAbsolutePath().normalize());
+        } catch (java.nio.file.InvalidPathException e) {
+            return false;
+        }
+    }
+
+    /** The longest prefix + --new_tokens + the one token allowed after them must fit the positions: checked before sampling. */
+    private static void checkPositions(Path modelDir, EvaluationSettings o, List<OpenEndedProtocol.Example> examples, Tokenizer tok) {
+        int positions = dev.emo.registry.ModelFamilies.config(modelDir).maxPositions();
+        int longest = 1;
+        for (OpenEndedProtocol.Example e : examples) longest = Math.max(longest, tok.encode(e.prefix()).length);
+        if ((long) longest + o.newTokens() + 1 > positions) {
+            throw UserError.of(modelDir.resolve("config.json"), "the longest prefix's " + longest + " tokens + --new_tokens " + o.newTokens()
+                    + " + 1 exceed the model's " + positions + " positions", "pass --new_tokens " + Math.max(1, positions - longest - 1) + " or less");
+        }
     }
 
     private static void write(Path outDir, EvaluationReport report, List<OpenEndedProtocol.Example> examples,

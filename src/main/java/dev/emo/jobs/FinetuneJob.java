@@ -99,6 +99,9 @@ public final class FinetuneJob {
         Path out = s.outputDir();
         // the folder first: cheap, and the most common mistake (a run already there, a run still writing)
         RunFolder.check(out, s.overwriteOutputDir(), s.resuming(), inputs(s));
+        refuseModelFolderAsOutput(s);
+        // sizes against the config before the model is built: a rank or a batch no machine can hold fails here as one line
+        FinetuneLimits.check(s, ModelFamilies.config(s.model()));
         LoraSpec loraSpec = loraSpec(s);
         Models.Loaded loaded = Models.load(s.model(), new GraphOptions(false, loraSpec));
         if (loraSpec != null) {
@@ -147,14 +150,31 @@ public final class FinetuneJob {
         Path checkpoint = null;
         RunRecord previous = null;
         Long resumeStep = null;
-        if (s.resuming()) {
+        FinetuneSettings restarted = s;
+        if (s.resuming() && s.resumeFromCheckpoint().equals("latest") && interruptedBeforeFirstCheckpoint(out)) {
+            // killed while writing its first checkpoint (or before): nothing to restore, so "continue it" means start it again
+            // in place, which repeats the same seeded steps; the old run's partial files (checkpoint-N.tmp, metrics) go
+            restarted = s.forRun(s.objective().kind(), s.training().seed(), out, true, null);
+            RunFolder.check(out, true, false, inputs(s));   // the restart replaces the folder's files: none may be an input
+        } else if (s.resuming()) {
             checkpoint = s.resumeFromCheckpoint().equals("latest") ? FineTuner.latestCheckpoint(out) : Path.of(s.resumeFromCheckpoint());
             CheckpointState state = CheckpointState.read(checkpoint);
             state.requireSameRun(trajectory);
             resumeStep = state.step();
             if (Files.exists(out.resolve(RunRecord.FILE))) previous = RunRecord.read(out);
         }
-        return new FinetuneJob(s, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes, resumeStep);
+        return new FinetuneJob(restarted, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes, resumeStep);
+    }
+
+    /** run.json of a run that did not finish, and no complete checkpoint-N: what a kill during the first checkpoint leaves. */
+    private static boolean interruptedBeforeFirstCheckpoint(Path out) {
+        if (!Files.isRegularFile(out.resolve(RunRecord.FILE)) || RunRecord.read(out).complete()) return false;
+        try {
+            FineTuner.latestCheckpoint(out);
+            return false;
+        } catch (UserError none) {
+            return true;
+        }
     }
 
     /**
@@ -163,6 +183,11 @@ public final class FinetuneJob {
      */
     private static FinetuneSettings perExecutorShares(FinetuneSettings s) {
         if (s.spark() == null) return s;
+        long shares = (long) s.training().gradientAccumulationSteps() * s.spark().executors();
+        if (shares > Integer.MAX_VALUE) {
+            throw new UserError("--gradient_accumulation_steps " + s.training().gradientAccumulationSteps() + " × --spark_executors "
+                    + s.spark().executors() + " micro-batches per step is more than can be counted; pass a smaller accumulation");
+        }
         if (!s.costEmbedding().equals("frozen")) {
             throw new UserError("--cost_embedding " + s.costEmbedding() + ": with --spark_master only the frozen head is supported; leave the flag out");
         }
@@ -187,6 +212,36 @@ public final class FinetuneJob {
                         + model.config().modelType() + " model", "pass module names such as "
                         + ModelFamilies.of(model.config()).defaultLoraTargets() + " (the last part of a weight's name)");
             }
+            // A is r × in and B out × r: a rank beyond the narrower side adds parameters and no expressiveness
+            long width = model.params().entrySet().stream().filter(e -> one.targets(e.getKey()) && e.getValue().getShape() != null
+                    && e.getValue().getShape().length == 2).mapToLong(e -> Math.min(e.getValue().getShape()[0], e.getValue().getShape()[1]))
+                    .min().orElse(Long.MAX_VALUE);
+            if (spec.r() > width) {
+                throw UserError.of(s.model().resolve("config.json"), "--lora_r " + spec.r() + " is more than the width " + width + " of "
+                        + target, "pass --lora_r " + width + " or less");
+            }
+        }
+    }
+
+    /**
+     * A model's folder (config.json beside weights, no run.json) is not a run folder: a run written
+     * into it would mix checkpoints and metrics with the model's files, and an overwrite would delete them.
+     */
+    private static void refuseModelFolderAsOutput(FinetuneSettings s) {
+        Path out = s.outputDir();
+        boolean modelThere = Files.isRegularFile(out.resolve("config.json")) && !Files.exists(out.resolve(RunRecord.FILE));
+        boolean same = Files.isDirectory(out) && Files.isDirectory(s.model()) && sameFile(out, s.model());
+        if (modelThere || same) {
+            throw UserError.of(out, same ? "is the model's own folder (--model)" : "holds a model (config.json), not a run",
+                    "pass a new or empty folder as --output_dir, e.g. runs/" + s.model().toAbsolutePath().normalize().getFileName() + "-tuned");
+        }
+    }
+
+    private static boolean sameFile(Path a, Path b) {
+        try {
+            return Files.isSameFile(a, b);
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 

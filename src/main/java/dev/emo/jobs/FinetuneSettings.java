@@ -60,6 +60,7 @@ public record FinetuneSettings(
     public record Lora(int r, double alpha, double dropout, java.util.List<String> targetModules, boolean merge) {
         public Lora {
             targetModules = java.util.List.copyOf(targetModules);
+            dev.emo.util.Lists.requireDistinct("--lora_target_modules", targetModules);
             // the same checks as the graph's spec, with a placeholder target when the family's default is meant
             new dev.emo.models.LoraSpec(r, alpha, dropout, targetModules.isEmpty() ? java.util.List.of("default") : targetModules);
         }

@@ -48,6 +48,7 @@ public record IclJob(List<Path> models, List<Path> adapters, List<String> tasks,
         }
         tasks = List.copyOf(tasks);
         tasks.forEach(Tasks::requireKnown);
+        dev.emo.util.Lists.requireDistinct("--tasks", tasks);   // a task twice would be scored and averaged twice
         if (limit < 0) throw UserError.of("--limit", "is " + limit, "pass 0 (all items) or a positive count");
         if (shots < 0) throw UserError.of("--ice_num", "is " + shots, "pass 0 or more demonstrations");
         if (batchSize < 1) throw UserError.of("--batch_size", "is " + batchSize, "pass 1 or more");

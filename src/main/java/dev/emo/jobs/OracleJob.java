@@ -38,14 +38,40 @@ public record OracleJob(Path oracle, FinetuneSettings student, List<String> obje
                     + p.vocabSize() + ", tokenizer " + pv + ")", "pair models that share a tokenizer");
         }
         objectives.forEach(dev.emo.objectives.Objective::of);
+        dev.emo.util.Lists.requireDistinct("--objectives", objectives);
+        dev.emo.util.Lists.requireDistinct("--seeds", seeds);
+        // the test corpus must give the protocol's examples; found out after sampling six files otherwise
+        var protocol = dev.emo.evaluation.OpenEndedProtocol.named(evaluation.protocol());
+        int words = protocol.prefixWords() + protocol.continuationWords() + 10;
+        if (sampleTokens < words) {
+            throw new UserError("--sample_tokens " + sampleTokens + ": the test documents would be shorter than the " + protocol.name()
+                    + " protocol's " + words + " words (prefix " + protocol.prefixWords() + " + continuation " + protocol.continuationWords()
+                    + " + 10); pass --sample_tokens " + 2 * words + " or more (a word is often several tokens)");
+        }
         EvaluationSettings.requireFolderOrNothing(outputDir);
+        dev.emo.util.OutputLock.refuseIfHeld(outputDir.resolve(LOCK), outputDir, "oracle", "--output_dir");
     }
+
+    /** Held while the experiment writes its folder (its corpora first, then the comparison, which takes compare.lock). */
+    public static final String LOCK = "oracle.lock";
 
     public Path corpus(String split) {
         return outputDir.resolve("data").resolve(split + ".txt");
     }
 
     public CompareJob.Result run(SampleJob.Listener sampling, FinetuneJob.Listener training, EvaluationJob.Listener evaluating) throws IOException {
+        boolean existed = Files.exists(outputDir);
+        try {
+            try (var lock = dev.emo.util.OutputLock.acquire(outputDir.resolve(LOCK), outputDir, "oracle", "--output_dir")) {
+                return runLocked(sampling, training, evaluating);
+            }
+        } catch (RuntimeException e) {
+            dev.emo.util.OutputLock.removeAfterFailure(outputDir.resolve(LOCK), existed);
+            throw e;
+        }
+    }
+
+    private CompareJob.Result runLocked(SampleJob.Listener sampling, FinetuneJob.Listener training, EvaluationJob.Listener evaluating) throws IOException {
         Files.createDirectories(outputDir.resolve("data"));
         String[] splits = {"train", "validation", "test"};
         for (int i = 0; i < 3; i++) {

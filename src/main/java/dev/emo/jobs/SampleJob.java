@@ -9,6 +9,7 @@ import dev.emo.models.CausalLM;
 import dev.emo.registry.ModelFamilies;
 import dev.emo.registry.Models;
 import dev.emo.tokenizers.Tokenizer;
+import dev.emo.util.OutputLock;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -33,7 +34,13 @@ import java.util.Map;
 public final class SampleJob {
     /** @param prompts a text file, one prompt per line, or null for unconditional samples from BOS */
     public record Settings(Path model, Path adapter, int numSamples, int maxNewTokens, int batchSize, long seed, Sampling sampling,
-                           Path prompts, Path output) {
+                           Path prompts, Path output, boolean allowOtherBase) {
+        /** An adapter must have been trained on this base. */
+        public Settings(Path model, Path adapter, int numSamples, int maxNewTokens, int batchSize, long seed, Sampling sampling,
+                        Path prompts, Path output) {
+            this(model, adapter, numSamples, maxNewTokens, batchSize, seed, sampling, prompts, output, false);
+        }
+
         public Settings {
             if (model == null) throw new UserError("--model: missing; pass an exported model folder");
             if (output == null) throw new UserError("--output: missing; name the file the samples go to");
@@ -92,7 +99,7 @@ public final class SampleJob {
         Tokenizer tok = ModelFamilies.tokenizer(s.model());
         List<int[]> prompts = new ArrayList<>();
         if (s.prompts() != null) {
-            for (String line : TextFiles.read(s.prompts(), TextFiles.detect(s.prompts()), "text")) {
+            for (String line : TextFiles.read(s.prompts(), TextFiles.detect(s.prompts()), "text", "--prompts")) {
                 int[] ids = tok.encode(line);
                 prompts.add(ids.length == 0 ? new int[]{tok.bosId()} : ids);
             }
@@ -101,10 +108,27 @@ public final class SampleJob {
             prompts.add(new int[]{tok.bosId()});
         }
         int longest = prompts.stream().mapToInt(p -> p.length).max().orElse(1);
+        if (longest >= positions) {   // no --max_new_tokens helps: the prompt itself leaves no position to sample into
+            int line = 1;
+            while (prompts.get(line - 1).length != longest) line++;
+            throw UserError.of(s.prompts(), "line " + line + " is " + longest + " tokens, and the model has " + positions + " positions",
+                    "shorten the prompts to at most " + (positions - 1) + " tokens");
+        }
         if (longest + (long) s.maxNewTokens() > positions) {
             throw UserError.of(s.model().resolve("config.json"), "the longest prompt's " + longest + " tokens + --max_new_tokens "
                     + s.maxNewTokens() + " exceed the model's " + positions + " positions", "pass --max_new_tokens " + Math.max(1, positions - longest) + " or less");
         }
+        OutputLock.refuseIfHeld(lockFile(s.output()), s.output(), "sample", "--output");
+        return new SampleJob(s, tok, prompts, samplesSoFar(s));
+    }
+
+    /** The lock beside the output: a second sample into the same file is refused while the first writes. */
+    public static Path lockFile(Path output) {
+        return output.resolveSibling(output.getFileName() + ".lock");
+    }
+
+    /** Complete samples already in the output, after checking they were made with these settings. */
+    private static int samplesSoFar(Settings s) {
         int done = 0;
         Path key = settingsFile(s.output());
         if (Files.exists(s.output()) && size(s.output()) > 0) {
@@ -128,7 +152,7 @@ public final class SampleJob {
                 throw UserError.of(s.output(), "holds " + done + " samples, more than --num_samples " + s.numSamples(), "choose another --output");
             }
         }
-        return new SampleJob(s, tok, prompts, done);
+        return done;
     }
 
     private static long size(Path file) {
@@ -145,20 +169,22 @@ public final class SampleJob {
 
     /** Samples what is missing, appending whole lines batch by batch. */
     public void run(Listener listener) {
-        try {
+        try (OutputLock lock = OutputLock.acquire(lockFile(s.output()), s.output(), "sample", "--output")) {
+            // under the lock: another sample may have written the file since prepare() read it
+            int have = samplesSoFar(s);
             Files.writeString(settingsFile(s.output()), new ObjectMapper().writeValueAsString(s.key()));
             truncateToCompleteLines(s.output());
-            if (done >= s.numSamples()) {
-                listener.samples(done, s.numSamples());
+            if (have >= s.numSamples()) {
+                listener.samples(have, s.numSamples());
                 return;
             }
-            CausalLM model = Models.loadWithAdapter(s.model(), s.adapter(), true).model();
+            CausalLM model = Models.loadWithAdapter(s.model(), s.adapter(), true, s.allowOtherBase()).model();
             Generator generator = new Generator(model);
             Generator.Options options = new Generator.Options(s.maxNewTokens(), s.sampling(), s.seed(), tok.eosId(), s.batchSize());
             ObjectMapper json = new ObjectMapper();
             try (var out = Files.newBufferedWriter(s.output(), StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE,
                     java.nio.file.StandardOpenOption.APPEND)) {
-                for (int start = done; start < s.numSamples(); start += s.batchSize()) {
+                for (int start = have; start < s.numSamples(); start += s.batchSize()) {
                     int end = Math.min(s.numSamples(), start + s.batchSize());
                     List<int[]> batch = new ArrayList<>();
                     for (int i = start; i < end; i++) batch.add(prompts.get(i % prompts.size()));

@@ -96,6 +96,11 @@ public final class OnnxWeights {
         return new OnnxWeights(onnxFile, model, params, bindings);
     }
 
+    /** Checks that the file parses as an ONNX model with a graph (a download without a checksum); a UserError otherwise. */
+    public static void requireModel(Path onnxFile) {
+        parse(onnxFile);
+    }
+
     static Onnx.ModelProto parse(Path onnxFile) {
         if (!Files.isRegularFile(onnxFile)) {
             throw UserError.of(onnxFile, "file not found", "point --model at a folder holding the ONNX export");

@@ -22,7 +22,7 @@ import java.util.Map;
  * and graphs that take position_ids.
  */
 public final class OrtRunner implements AutoCloseable {
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = Ort.environment();
     private final OrtSession session;
     private final Path file;
 

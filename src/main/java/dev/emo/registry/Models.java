@@ -76,6 +76,7 @@ public final class Models {
             onnx.params().forEach((k, p) -> weights.put(k, p.value()));
             source = new OnnxSource(onnx);
         }
+        weights.forEach((name, w) -> PeftAdapter.requireFinite(source.file(), name, w));
         CausalLM model = build(config, options);
         model.loadWeights(weights, source.file());
         return new Loaded(model, source);
@@ -86,9 +87,15 @@ public final class Models {
      * plain (or KV-cache) graph, so sampling costs what the base model costs.
      */
     public static Loaded loadWithAdapter(Path modelDir, Path adapterDir, boolean kvCache) {
+        return loadWithAdapter(modelDir, adapterDir, kvCache, false);
+    }
+
+    /** @param allowOtherBase apply an adapter that records another base's weights hash (refused otherwise) */
+    public static Loaded loadWithAdapter(Path modelDir, Path adapterDir, boolean kvCache, boolean allowOtherBase) {
         if (adapterDir == null) return load(modelDir, kvCache);
         PeftAdapter.Adapter adapter = PeftAdapter.read(adapterDir);
         Loaded lora = load(modelDir, new GraphOptions(false, adapter.spec()));
+        PeftAdapter.requireBase(adapter, adapterDir, modelDir, lora.source().file(), allowOtherBase);
         if (lora.model().loraParams().isEmpty()) {
             throw UserError.of(adapterDir.resolve(PeftAdapter.CONFIG), "target_modules " + adapter.spec().targetModules()
                     + " match no layer of this " + lora.model().config().modelType() + " model", "use the adapter trained on this base model");

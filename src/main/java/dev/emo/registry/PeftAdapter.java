@@ -27,6 +27,8 @@ import java.util.Map;
 public final class PeftAdapter {
     public static final String CONFIG = "adapter_config.json", WEIGHTS = "adapter_model.safetensors";
     static final String PREFIX = "base_model.model.";
+    /** Our addition to PEFT's config: the SHA-256 of the base weights file the adapter was trained on. */
+    public static final String BASE_SHA256 = "emo_base_weights_sha256";
 
     private PeftAdapter() {}
 
@@ -34,8 +36,11 @@ public final class PeftAdapter {
         return Files.isRegularFile(dir.resolve(CONFIG)) && Files.isRegularFile(dir.resolve(WEIGHTS));
     }
 
-    /** Writes the model's adapters into {@code dir} (created if needed). */
-    public static void write(CausalLM model, String baseModel, Path dir) throws IOException {
+    /**
+     * Writes the model's adapters into {@code dir} (created if needed), naming the base as PEFT does
+     * ({@code base_model_name_or_path}) and by the hash of its weights, which {@link #requireBase} checks.
+     */
+    public static void write(CausalLM model, String baseModel, String baseSha256, Path dir) throws IOException {
         LoraSpec spec = model.lora();
         if (spec == null) throw new IllegalStateException("the model has no LoRA adapters");
         Files.createDirectories(dir);
@@ -43,6 +48,7 @@ public final class PeftAdapter {
         config.put("peft_type", "LORA");
         config.put("task_type", "CAUSAL_LM");
         config.put("base_model_name_or_path", baseModel);
+        config.put(BASE_SHA256, baseSha256);
         config.put("r", spec.r());
         config.put("lora_alpha", spec.alpha());
         config.put("lora_dropout", spec.dropout());
@@ -59,7 +65,8 @@ public final class PeftAdapter {
     }
 
     /** An adapter folder: its spec and weights (by the graph's names, "<module>.lora_A.weight"), checked. */
-    public record Adapter(LoraSpec spec, Map<String, INDArray> weights, String baseModel) {}
+    /** @param baseSha256 the base weights' hash ("" for an adapter PEFT wrote, which records none) */
+    public record Adapter(LoraSpec spec, Map<String, INDArray> weights, String baseModel, String baseSha256) {}
 
     public static Adapter read(Path dir) {
         Path cfg = dir.resolve(CONFIG);
@@ -86,9 +93,32 @@ public final class PeftAdapter {
         for (var e : SafeTensors.read(dir.resolve(WEIGHTS)).entrySet()) {
             String key = e.getKey().startsWith(PREFIX) ? e.getKey().substring(PREFIX.length()) : e.getKey();
             key = key.replace(".lora_A.default.weight", ".lora_A.weight").replace(".lora_B.default.weight", ".lora_B.weight");
+            requireFinite(dir.resolve(WEIGHTS), e.getKey(), e.getValue());
             weights.put(key, e.getValue());
         }
-        return new Adapter(spec, weights, j.path("base_model_name_or_path").asText(""));
+        return new Adapter(spec, weights, j.path("base_model_name_or_path").asText(""), j.path(BASE_SHA256).asText(""));
+    }
+
+    /** NaN or infinite weights would turn every logit into NaN, silently: refused at load (adapters and models alike). */
+    public static void requireFinite(Path file, String name, INDArray w) {
+        if (w.dataType().isFPType() && (org.nd4j.linalg.indexing.BooleanIndexing.or(w, org.nd4j.linalg.indexing.conditions.Conditions.isNan())
+                || org.nd4j.linalg.indexing.BooleanIndexing.or(w, org.nd4j.linalg.indexing.conditions.Conditions.isInfinite()))) {
+            throw UserError.of(file, name + " holds NaN or infinite values", "use a copy saved before training diverged, or retrain");
+        }
+    }
+
+    /**
+     * An adapter trained on another base with the same shapes would apply silently and mean nothing: the
+     * base's weights must hash to what the adapter records, unless the user says otherwise.
+     */
+    public static void requireBase(Adapter adapter, Path adapterDir, Path baseDir, Path baseWeights, boolean allowOtherBase) {
+        if (allowOtherBase || adapter.baseSha256().isEmpty()) return;
+        String have = dev.emo.util.Hashes.sha256(baseWeights);
+        if (!have.equals(adapter.baseSha256())) {
+            throw UserError.of(adapterDir.resolve(CONFIG), "was trained on another base (" + adapter.baseModel() + ", weights sha256 "
+                    + adapter.baseSha256().substring(0, Math.min(12, adapter.baseSha256().length())) + "…), not " + baseDir + " (sha256 "
+                    + have.substring(0, 12) + "…)", "pass that base with --model, or --allow_other_base to apply it anyway");
+        }
     }
 
     /** Puts an adapter's weights into a LoRA graph built with its spec; every adapter of the graph must be there, with its shape. */

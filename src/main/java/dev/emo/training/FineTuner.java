@@ -40,6 +40,7 @@ public final class FineTuner {
     private final CausalLM model;
     private final dev.emo.registry.ModelSource source;
     private final Path modelDir;
+    private String baseSha256;   // of the base weights, recorded in each adapter export
     private final TrainingArgs args;
     private final Objective objective;
     private final RunFolder run;
@@ -259,7 +260,8 @@ public final class FineTuner {
 
     private void writeAdapters(Path dir) {
         try {
-            dev.emo.registry.PeftAdapter.write(model, modelDir.toAbsolutePath().normalize().toString(), dir);
+            if (baseSha256 == null) baseSha256 = dev.emo.util.Hashes.sha256(source.file());   // once: the base does not change
+            dev.emo.registry.PeftAdapter.write(model, modelDir.toAbsolutePath().normalize().toString(), baseSha256, dir);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }

@@ -3,15 +3,12 @@ package dev.emo.training;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.emo.UserError;
+import dev.emo.util.OutputLock;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVPrinter;
 
 import java.io.IOException;
 import java.io.Writer;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
-import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,20 +33,11 @@ public final class RunFolder implements AutoCloseable {
             "eval_mle", "eval_ppl", "tokens_per_s", "rss_mb");
     public static final String LOCK = "run.lock";
 
-    /**
-     * Folders locked by this JVM. Closing any channel to a file drops every POSIX lock the process
-     * holds on it, so the lock file of a folder held here is never opened a second time (nor
-     * read: the holder's description is kept here).
-     */
-    private static final Map<Path, String> HELD = new java.util.concurrent.ConcurrentHashMap<>();
-
     private final Path dir;
-    private final FileChannel lockChannel;   // null for a folder opened without a lock (tests of the loop alone)
-    private final FileLock lock;
+    private final OutputLock lock;   // null for a folder opened without a lock (tests of the loop alone)
 
-    private RunFolder(Path dir, FileChannel lockChannel, FileLock lock) {
+    private RunFolder(Path dir, OutputLock lock) {
         this.dir = dir;
-        this.lockChannel = lockChannel;
         this.lock = lock;
     }
 
@@ -92,32 +80,17 @@ public final class RunFolder implements AutoCloseable {
      * {@code overwrite} (not resuming) removes the old run's files. Call {@link #check} first.
      */
     public static RunFolder acquire(Path dir, boolean overwrite, boolean resuming) {
-        FileChannel ch = null;
-        Path key = null;
+        OutputLock lock = null;
         try {
             Files.createDirectories(dir);
-            key = realPath(dir);
-            String me = "pid " + ProcessHandle.current().pid() + " on " + hostName() + " since " + java.time.Instant.now();
-            String other = HELD.putIfAbsent(key, me);
-            if (other != null) {
-                key = null;
-                throw UserError.of(dir, "another run is writing to this folder (" + other + ", in this JVM)",
-                        "wait for it to finish, or choose another --output_dir");
-            }
-            ch = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-            FileLock lock;
             try {
-                lock = ch.tryLock();
-            } catch (OverlappingFileLockException sameJvm) {
-                lock = null;
-            }
-            if (lock == null) {
-                throw UserError.of(dir, "another run is writing to this folder (" + describe(dir.resolve(LOCK)) + ")",
+                lock = OutputLock.acquire(dir.resolve(LOCK));
+            } catch (OutputLock.Busy busy) {
+                throw UserError.of(dir, "another run is writing to this folder (" + busy.getMessage() + ")",
                         "wait for it to finish, or choose another --output_dir");
             }
             // the lock is ours: a run that started between check() and here has written run.json by now
             if (Files.exists(dir.resolve("run.json")) && !overwrite && !resuming) {
-                lock.release();
                 throw UserError.of(dir, "already holds a run (run.json)", "pass --overwrite_output_dir, or another --output_dir");
             }
             if (overwrite && !resuming) {
@@ -125,13 +98,9 @@ public final class RunFolder implements AutoCloseable {
                     for (Path p : s.filter(p -> !p.getFileName().toString().equals(LOCK)).toList()) deleteTree(p);
                 }
             }
-            ch.truncate(0);
-            ch.write(ByteBuffer.wrap((me + "\n").getBytes(StandardCharsets.UTF_8)), 0);
-            ch.force(false);
-            return new RunFolder(dir, ch, lock);
+            return new RunFolder(dir, lock);
         } catch (IOException | RuntimeException e) {
-            closeQuietly(ch);
-            if (key != null) HELD.remove(key);
+            if (lock != null) lock.close();
             if (e instanceof RuntimeException r) throw r;
             throw UserError.of(dir, "cannot be created or locked (" + e.getMessage() + ")", "choose a writable --output_dir");
         }
@@ -144,47 +113,12 @@ public final class RunFolder implements AutoCloseable {
         } catch (IOException e) {
             throw UserError.of(dir, "cannot be created (" + e.getMessage() + ")", "choose a writable folder");
         }
-        return new RunFolder(dir, null, null);
+        return new RunFolder(dir, null);
     }
 
     /** Who holds the folder's lock now ("pid N on HOST since T"), or null when nobody does. Writes nothing. */
     static String holder(Path dir) {
-        Path file = dir.resolve(LOCK);
-        if (!Files.isRegularFile(file)) return null;
-        String here = HELD.get(realPath(dir));
-        if (here != null) return here + ", in this JVM";
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
-            FileLock probe;
-            try {
-                probe = ch.tryLock(0, Long.MAX_VALUE, false);
-            } catch (OverlappingFileLockException sameJvm) {
-                return "a run in this JVM";
-            }
-            if (probe != null) {
-                probe.release();
-                return null;
-            }
-            return describe(file);
-        } catch (IOException e) {
-            return null;
-        }
-    }
-
-    private static String describe(Path lockFile) {
-        try {
-            String s = Files.readString(lockFile, StandardCharsets.UTF_8).strip();
-            return s.isEmpty() ? "a run that has just started" : s;
-        } catch (IOException e) {
-            return "unknown holder";
-        }
-    }
-
-    private static String hostName() {
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (IOException e) {
-            return "this host";
-        }
+        return OutputLock.holder(dir.resolve(LOCK));
     }
 
     private static Path realPath(Path p) {
@@ -197,22 +131,7 @@ public final class RunFolder implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            if (lock != null && lock.isValid()) lock.release();
-        } catch (IOException ignored) {
-            // the lock goes with the channel below in any case
-        }
-        closeQuietly(lockChannel);
-        if (lockChannel != null) HELD.remove(realPath(dir));
-    }
-
-    private static void closeQuietly(FileChannel ch) {
-        if (ch == null) return;
-        try {
-            ch.close();
-        } catch (IOException ignored) {
-            // closing a lock file we only read from cannot lose data
-        }
+        if (lock != null) lock.close();
     }
 
     public void writeRunJson(Object content) {

@@ -51,4 +51,45 @@ class RunScriptTest {
         assertEquals(0, p.waitFor(), out);
         return out;
     }
+
+    /** run.sh with PATH holding only the tools it uses, plus {@code java} when given: its first line of stderr and exit code. */
+    private static String[] runShWith(Path bin, String javaScript) throws Exception {
+        Files.createDirectories(bin);
+        for (String tool : new String[]{"bash", "sed", "head", "dirname", "mkdir", "cat", "find", "touch"}) {
+            Path real = Path.of("/usr/bin", tool), link = bin.resolve(tool);
+            if (!Files.exists(real)) real = Path.of("/bin", tool);
+            if (Files.exists(real) && !Files.exists(link)) Files.createSymbolicLink(link, real);
+        }
+        if (javaScript != null) {
+            Path java = Files.writeString(bin.resolve("java"), "#!/usr/bin/bash\n" + javaScript + "\n");
+            java.toFile().setExecutable(true);
+        }
+        ProcessBuilder pb = new ProcessBuilder(bin.resolve("bash").toString(), "run.sh", "verify").redirectErrorStream(true);
+        pb.environment().put("PATH", bin.toString());
+        pb.environment().put("EMO_HOME", bin.resolveSibling("home").toString());
+        Process p = pb.start();
+        String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        return new String[]{Integer.toString(p.waitFor()), out.strip()};
+    }
+
+    /** Issue #21: with no java, or a Java older than 17, run.sh failed with a shell or JVM message. */
+    @Test
+    void runShSaysWhichJavaItNeeds(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
+        String[] r = runShWith(tmp.resolve("none"), null);
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].startsWith("error: java: not found; install a JDK 17+") && r[1].lines().count() == 1, r[1]);
+        r = runShWith(tmp.resolve("old"), "echo 'openjdk version \"11.0.22\" 2024-01-16' >&2");
+        assertEquals("2", r[0], r[1]);
+        assertTrue(r[1].contains("Java 11, this application needs 17 or newer") && r[1].lines().count() == 1, r[1]);
+        r = runShWith(tmp.resolve("eight"), "echo 'java version \"1.8.0_402\"' >&2");
+        assertTrue(r[1].contains("Java 8, this application needs 17 or newer"), r[1]);
+    }
+
+    @Test
+    void runShAndThePomSendCrashReportsToEmoHomeAndTurnOrtTelemetryOff() throws Exception {
+        String runSh = Files.readString(Path.of("run.sh")), pom = Files.readString(Path.of("pom.xml"));
+        assertTrue(runSh.contains("-XX:ErrorFile=\"$EMO_HOME/crash/hs_err_pid%p.log\"") && runSh.contains("mkdir -p \"$EMO_HOME/crash\""), "run.sh");
+        assertTrue(runSh.contains("export ORT_DISABLE_TELEMETRY=") && pom.contains("<ORT_DISABLE_TELEMETRY>1</ORT_DISABLE_TELEMETRY>"), "telemetry off");
+        assertTrue(pom.contains("-XX:ErrorFile=${emo.home}/crash/hs_err_pid%p.log"), "surefire's argLine");
+    }
 }

@@ -24,10 +24,19 @@ final class DiskSnapshot {
         return m;
     }
 
-    /** hs_err_pid*.log files a crashed JVM leaves in the working directory. */
+    /**
+     * hs_err_pid*.log files a crashed JVM left in the working directory or in $EMO_HOME/crash (where
+     * run.sh and the test JVMs send them), and ONNX Runtime's telemetry log of this JVM in the temp directory.
+     */
     static long crashLogs() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("."))) {
-            return s.filter(p -> p.getFileName().toString().startsWith("hs_err_pid")).count();
+        long n = 0;
+        for (Path dir : new Path[]{Path.of("."), dev.emo.EmoHome.crashDir()}) {
+            if (!Files.isDirectory(dir)) continue;
+            try (Stream<Path> s = Files.list(dir)) {
+                n += s.filter(p -> p.getFileName().toString().startsWith("hs_err_pid")).count();
+            }
         }
+        Path ortLog = Path.of(System.getProperty("java.io.tmpdir"), "mat-debug-" + ProcessHandle.current().pid() + ".log");
+        return n + (Files.exists(ortLog) ? 1 : 0);
     }
 }

@@ -162,4 +162,91 @@ class FinetuneInputTest {
                 "--per_device_train_batch_size", "2");
         assertTrue(m.contains("loss became") && m.contains("at step") && m.contains("checkpoint"), m);
     }
+
+    // ---- issue #21: wrong successes and stack traces, each now one line before anything is written ----
+
+    /** FT of the issue: stories260k, a small training and validation file, 3 steps, block 32, batch 2. */
+    private String[] ft(String... extra) throws Exception {
+        Path train = Files.exists(tmp.resolve("T.txt")) ? tmp.resolve("T.txt") : file("T.txt", "Once upon a time there was a cat.\n".repeat(40));
+        List<String> args = new ArrayList<>(List.of("finetune", "--model", Fixtures.model("stories260k").toString(), "--train_file", train.toString(),
+                "--validation_file", train.toString(), "--max_steps", "3", "--block_size", "32", "--per_device_train_batch_size", "2",
+                "--eval_steps", "2", "--max_eval_samples", "8", "--output_dir", tmp.resolve("out").toString()));
+        for (int i = 0; i < extra.length; i += 2) {   // a flag given here replaces FT's value
+            int at = args.indexOf(extra[i]);
+            if (at >= 0) args.set(at + 1, extra[i + 1]);
+            else args.addAll(List.of(extra[i], extra[i + 1]));
+        }
+        return args.toArray(String[]::new);
+    }
+
+    /** FT with {@code extra} is refused (exit 2, one line, the disk as it was) with a line holding each of {@code parts}. */
+    private void refusedSaying(String[] extra, String... parts) throws Exception {
+        String m = CliRun.refused(tmp, ft(extra));
+        for (String part : parts) assertTrue(m.contains(part), "'" + part + "' in: " + m);
+    }
+
+    @Test
+    void loraOptionsWithoutARankAndSparkExecutorsWithoutAMasterAreRefused() throws Exception {
+        refusedSaying(new String[]{"--lora_alpha", "16", "--lora_dropout", "0.5"}, "--lora_alpha, --lora_dropout", "--lora_r");
+        refusedSaying(new String[]{"--merge_lora", "false"}, "--merge_lora", "without --lora_r");
+        refusedSaying(new String[]{"--spark_executors", "-3"}, "--spark_executors -3", "at least 1");
+        refusedSaying(new String[]{"--spark_executors", "2"}, "--spark_executors 2", "without --spark_master");
+    }
+
+    @Test
+    void ranksBeyondTheLayersAndDuplicateTargetsAreRefused() throws Exception {
+        refusedSaying(new String[]{"--lora_r", "2147483647"}, "config.json", "--lora_r 2147483647", "width 64");
+        refusedSaying(new String[]{"--lora_r", "100000"}, "--lora_r 100000", "or less");
+        // ≤ hidden 64, but v_proj is 64 × 32 (4 key/value heads of 8)
+        refusedSaying(new String[]{"--lora_r", "48"}, "--lora_r 48", "width 32 of v_proj", "--lora_r 32 or less");
+        refusedSaying(new String[]{"--lora_r", "4", "--lora_target_modules", "q_proj,q_proj"}, "--lora_target_modules q_proj,q_proj", "twice");
+    }
+
+    /** These left run.json and run.lock behind with a stack trace: now refused before the folder exists. */
+    @Test
+    void memorySizedProductsAreRefusedBeforeTheRunFolderIsWritten() throws Exception {
+        refusedSaying(new String[]{"--gradient_accumulation_steps", "1000000000"}, "--gradient_accumulation_steps 1000000000", "memory", "or less");
+        // FT's block 32: about 68 GB of activations, more than this machine's (skipped on one with more); block 512: more than any
+        if (dev.emo.util.MemoryBudget.physicalBytes() < 64e9) {
+            refusedSaying(new String[]{"--per_device_train_batch_size", "100000"}, "--per_device_train_batch_size 100000", "memory", "or less");
+        }
+        refusedSaying(new String[]{"--per_device_train_batch_size", "100000", "--block_size", "512"}, "--per_device_train_batch_size 100000",
+                "--block_size 512", "memory", "or less");
+        assertFalse(Files.exists(tmp.resolve("out")), "no run folder");
+    }
+
+    @Test
+    void outputDirThatIsTheModelsOwnFolderIsRefused() throws Exception {
+        Path model = Files.createDirectories(tmp.resolve("model"));
+        try (var files = Files.list(Fixtures.model("stories260k"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) Files.copy(f, model.resolve(f.getFileName().toString()));
+        }
+        List<String> args = new ArrayList<>(List.of(ft()));
+        args.set(args.indexOf("--model") + 1, model.toString());
+        args.set(args.indexOf("--output_dir") + 1, model.toString());
+        String m = CliRun.refused(tmp, args.toArray(String[]::new));
+        assertTrue(m.contains("model's own folder") && m.contains("--output_dir"), m);
+        args.set(args.indexOf("--model") + 1, Fixtures.model("stories260k").toString());
+        m = CliRun.refused(tmp, args.toArray(String[]::new));
+        assertTrue(m.contains("holds a model"), m);
+    }
+
+    /** A port that speaks HTTP (a master's web page) is named at once, not after Spark's minute of retries. */
+    @Test
+    void sparkMasterAtAnHttpPort() throws Exception {
+        com.sun.net.httpserver.HttpServer http = com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        http.createContext("/", x -> {
+            x.sendResponseHeaders(200, -1);
+            x.close();
+        });
+        http.start();
+        try {
+            long t0 = System.nanoTime();
+            String m = CliRun.refused(tmp, ft("--spark_master", "spark://127.0.0.1:" + http.getAddress().getPort()));
+            assertTrue(m.contains("HTTP") && m.contains("7077"), m);
+            assertTrue((System.nanoTime() - t0) / 1e9 < 20, "answered at once");
+        } finally {
+            http.stop(0);
+        }
+    }
 }

@@ -3,7 +3,6 @@ package dev.emo.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.Fixtures;
-import dev.emo.SharedData;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -70,9 +69,7 @@ class KillResumeTest {
         assertEquals(0, inProcess(args(data, full)));
 
         Path killed = tmp.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION,
-                "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(),
-                "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
+        List<String> cmd = dev.emo.ChildJvm.main();
         cmd.addAll(args(data, killed));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);

@@ -3,7 +3,6 @@ package dev.emo.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.Fixtures;
-import dev.emo.SharedData;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -181,9 +180,7 @@ class RunFolderSafetyTest {
     void secondRunIntoAFolderInUseFailsAndTheFirstCompletesUntouched() throws Exception {
         Path out = tmp.resolve("busy");
         List<String> first = args(out, "--max_steps", "12", "--logging_steps", "1");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION,
-                "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(),
-                "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
+        List<String> cmd = dev.emo.ChildJvm.main();
         cmd.addAll(first);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("first.log").toFile()).start();
         try {
@@ -206,5 +203,34 @@ class RunFolderSafetyTest {
         List<String> steps = Files.readAllLines(out.resolve("metrics.csv")).stream().skip(1).map(l -> l.split(",")[0]).toList();
         assertEquals(List.of("1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12"), steps, "each step once");
         assertTrue(new ObjectMapper().readTree(out.resolve("run.json").toFile()).hasNonNull("finished"));
+    }
+
+    /**
+     * Issue #21: a kill -9 while the first checkpoint was written left checkpoint-N.tmp beside an unfinished
+     * run.json, and two messages that contradicted each other (resume: "no checkpoint"; a new run: "already
+     * holds a run, resume it"). Now the second command's advice works: resuming such a run starts it again
+     * in place (the same seeded steps), and nothing of the interrupted attempt is left.
+     */
+    @Test
+    void aRunKilledDuringItsFirstCheckpointCanBeContinuedAsTheMessageSays() throws Exception {
+        Path run = copyOfFinished("killed-first");
+        try (var s = Files.list(run)) {
+            for (Path p : s.filter(p -> p.getFileName().toString().startsWith("checkpoint-")).toList()) dev.emo.training.RunFolder.deleteTree(p);
+        }
+        Files.createDirectories(run.resolve("checkpoint-1.tmp"));
+        Files.write(run.resolve("checkpoint-1.tmp").resolve("model.onnx"), new byte[]{8, 7});   // cut off mid-file
+        com.fasterxml.jackson.databind.node.ObjectNode record = (com.fasterxml.jackson.databind.node.ObjectNode) new ObjectMapper().readTree(run.resolve("run.json").toFile());
+        record.remove(List.of("finished", "result"));
+        Files.writeString(run.resolve("run.json"), record.toPrettyString());
+
+        String m = refused(run, args(run), "already holds a run", "--resume_from_checkpoint latest");
+        CliRun resumed = CliRun.of(args(run, "--resume_from_checkpoint", "latest").toArray(String[]::new));
+        assertEquals(0, resumed.code(), resumed.err() + " (after: " + m + ")");
+        try (var s = Files.list(run)) {
+            assertTrue(s.noneMatch(x -> x.getFileName().toString().endsWith(".tmp")), "no temp folder left");
+        }
+        assertTrue(new ObjectMapper().readTree(run.resolve("run.json").toFile()).hasNonNull("finished"));
+        assertEquals(Files.readAllLines(finished.resolve("metrics.csv")).stream().map(l -> l.split(",")[0] + " " + l.split(",")[3]).toList(),
+                Files.readAllLines(run.resolve("metrics.csv")).stream().map(l -> l.split(",")[0] + " " + l.split(",")[3]).toList(), "the same steps, each once, with the same losses");
     }
 }

@@ -10,7 +10,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -23,8 +22,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Tag("slow")   // left out of ./run.sh test --fast
 class SparkClusterCommandTest {
     private static String run(Path home, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION,
-                "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main", "spark-cluster"));
+        List<String> cmd = dev.emo.ChildJvm.java();
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main", "spark-cluster"));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
         pb.environment().put(EmoHome.ENV, home.toString());

@@ -158,7 +158,7 @@ class SparkTrainingTest {
     @Order(2)
     void aDriverStartedBySparkSubmitAndKilledResumesWithTheSameLosses() throws Exception {
         Path killed = work.resolve("killed");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION));
+        List<String> cmd = dev.emo.ChildJvm.java();
         cmd.addAll(LocalSparkCluster.javaModuleOptions());   // what the spark-submit script's launcher adds
         cmd.addAll(List.of("-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(), "-cp", System.getProperty("java.class.path"),
                 "org.apache.spark.deploy.SparkSubmit", "--master", cluster.masterUrl(), "--conf", "spark.driver.host=127.0.0.1",

@@ -35,7 +35,7 @@ public final class MiniLmReference implements AutoCloseable {
 
     public record Case(String name, String text, boolean blank) {}
 
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = dev.emo.onnx.Ort.environment();
     private final OrtSession session;
 
     public MiniLmReference() throws Exception {

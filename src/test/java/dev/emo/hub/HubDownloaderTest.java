@@ -44,6 +44,7 @@ class HubDownloaderTest {
     final AtomicInteger rangeRequests = new AtomicInteger();
     final AtomicInteger requests = new AtomicInteger();
     boolean corruptModel;
+    boolean htmlWithoutEtag;    // a proxy's error page served as every file, with no ETag
     String hubErrorCode;        // the hub's X-Error-Code on 404s (RepositoryNotFound, RevisionNotFound), or none
 
     @BeforeEach
@@ -80,8 +81,9 @@ class HubDownloaderTest {
             return;
         }
         if (corruptModel && path.endsWith(".onnx")) body = Arrays.copyOf(body, body.length - 1);
+        if (htmlWithoutEtag) body = "<!DOCTYPE html><html><body>Sign in to continue</body></html>".getBytes();
         String etag = etags.get(path);
-        ex.getResponseHeaders().add(path.endsWith(".onnx") ? "X-Linked-Etag" : "ETag", "\"" + etag + "\"");
+        if (!htmlWithoutEtag) ex.getResponseHeaders().add(path.endsWith(".onnx") ? "X-Linked-Etag" : "ETag", "\"" + etag + "\"");
         if (ex.getRequestMethod().equals("HEAD")) {
             ex.sendResponseHeaders(200, -1);
             ex.close();
@@ -180,5 +182,26 @@ class HubDownloaderTest {
         UserError e = assertThrows(UserError.class, () -> nowhere.download("tiny/gpt2", "main", tmp.resolve("cache")));
         assertTrue(e.getMessage().contains("cannot connect") && e.getMessage().contains("HF_ENDPOINT"), e.getMessage());
         assertTrue(!Files.exists(tmp.resolve("cache")), "nothing written");
+    }
+
+    /** Issue #21: an HTML page served as decoder_model.onnx with no ETag was kept with a WARN. */
+    @Test
+    void withoutAChecksumTheContentIsCheckedBeforeItIsKept() throws Exception {
+        htmlWithoutEtag = true;
+        UserError e = assertThrows(UserError.class, () -> downloader().download("tiny/gpt2", "main", tmp));
+        assertTrue(e.getMessage().contains("decoder_model.onnx") && e.getMessage().contains("not an ONNX model")
+                && e.getMessage().contains("HF_ENDPOINT"), e.getMessage());
+        try (var s = Files.walk(tmp)) {
+            assertEquals(List.of(), s.filter(Files::isRegularFile).toList(), "nothing kept, no .part");
+        }
+    }
+
+    @Test
+    void anEndpointThatIsNotAnHttpUrlIsOneLine() {
+        for (String ep : List.of("notaurl", "ftp://mirror.example/hf", "http://")) {
+            UserError e = assertThrows(UserError.class, () -> HubDownloader.endpoint(ep));
+            assertTrue(e.getMessage().startsWith("HF_ENDPOINT=" + ep + ": not an http(s) URL; "), e.getMessage());
+        }
+        assertEquals("https://hf-mirror.example/", HubDownloader.endpoint("https://hf-mirror.example").toString());
     }
 }

@@ -3,7 +3,6 @@ package dev.emo.jobs;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.emo.Fixtures;
-import dev.emo.SharedData;
 import dev.emo.UserError;
 import dev.emo.cli.Main;
 import dev.emo.generation.Sampling;
@@ -97,8 +96,7 @@ class SampleJobTest {
         Path whole = tmp.resolve("whole.txt"), killed = tmp.resolve("killed.txt");
         List<String> args = List.of("sample", "--model", Fixtures.model("stories260k").toString(), "--num_samples", "240",
                 "--max_new_tokens", "24", "--batch_size", "8", "--seed", "9");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xss4m", dev.emo.kernels.Simd.JVM_OPTION,
-                "-D" + SharedData.PROPERTY + "=" + SharedData.root().toAbsolutePath(), "-cp", System.getProperty("java.class.path"), "dev.emo.cli.Main"));
+        List<String> cmd = dev.emo.ChildJvm.main();
         cmd.addAll(args);
         cmd.addAll(List.of("--output", killed.toString()));
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(tmp.resolve("child.log").toFile()).start();
