@@ -23,12 +23,50 @@ public final class Ort {
 
     private Ort() {}
 
+    /** Thread stack for ORT's start-up: far above what it needs (4 MB fell short with ~190 jars, 8 MB sufficed). */
+    private static final long STARTUP_STACK_BYTES = 64L << 20;
+    private static OrtEnvironment environment;
+
     public static synchronized OrtEnvironment environment() {
+        if (environment != null) return environment;
         if (System.getProperty("onnxruntime.native.path") == null) {
             Path dir = extractedLibraries();
             if (dir != null) System.setProperty("onnxruntime.native.path", dir.toString());
         }
-        return OrtEnvironment.getEnvironment();
+        environment = onLargeStack(OrtEnvironment::getEnvironment);
+        return environment;
+    }
+
+    /**
+     * ORT 1.29's start-up (OrtEnvironment.getEnvironment) with its telemetry on uses stack in proportion
+     * to the class path and segfaults (exit 139, no hs_err) when it runs out: the thread's -Xss was the
+     * only guard, and adding jars (Jinjava and Guava, for chat templates) pushed run.sh's 4 MB main
+     * thread past it. So it runs on its own thread with a stack of {@link #STARTUP_STACK_BYTES},
+     * whatever the caller's (a user's JVM has telemetry on unless ORT_DISABLE_TELEMETRY is set).
+     * OrtStartupStackTest tells when upstream no longer needs it.
+     */
+    private static <T> T onLargeStack(java.util.function.Supplier<T> start) {
+        Object[] result = new Object[1];
+        Throwable[] failure = new Throwable[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                result[0] = start.get();
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        }, "onnxruntime-start", STARTUP_STACK_BYTES);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while ONNX Runtime started", e);
+        }
+        if (failure[0] instanceof RuntimeException r) throw r;
+        if (failure[0] instanceof Error err) throw err;
+        if (failure[0] != null) throw new IllegalStateException(failure[0]);
+        @SuppressWarnings("unchecked") T value = (T) result[0];
+        return value;
     }
 
     /** The libraries of this platform, extracted once per ORT version; null where ORT's own loader must do it (not Linux x64, or no writable EMO_HOME). */
