@@ -20,10 +20,11 @@ record CliRun(int code, String out, String err) {
 
     /**
      * Runs a command that must be refused: exit 2, exactly one {@code error:} line and it is the last,
-     * everything under {@code watched} as it was (content hashes), no hs_err file; returns that line.
+     * everything under {@code watched} as it was (content hashes), no hs_err file, nothing new in the home
+     * folder's caches or the temp directory ({@link DiskSnapshot#outsideFolders}); returns that line.
      */
     static String refused(java.nio.file.Path watched, String... command) throws java.io.IOException {
-        java.util.Map<String, String> before = DiskSnapshot.of(watched);
+        java.util.Map<String, String> before = DiskSnapshot.of(watched), outside = DiskSnapshot.outsideFolders();
         long crashes = DiskSnapshot.crashLogs();
         CliRun r = of(command);
         String err = r.err().strip();
@@ -33,6 +34,7 @@ record CliRun(int code, String out, String err) {
         org.junit.jupiter.api.Assertions.assertTrue(last.startsWith("error: "), err);
         org.junit.jupiter.api.Assertions.assertEquals(before, DiskSnapshot.of(watched), "the disk as it was");
         org.junit.jupiter.api.Assertions.assertEquals(crashes, DiskSnapshot.crashLogs(), "no hs_err file");
+        org.junit.jupiter.api.Assertions.assertEquals(outside, DiskSnapshot.outsideFolders(), "nothing new in the home caches or the temp directory");
         return last;
     }
 
