@@ -310,6 +310,6 @@ public final class FinetuneJob {
 
     private static Blocks.Examples limit(Blocks.Examples e, int max) {
         if (max <= 0 || max >= e.size()) return e;
-        return new Blocks.Examples(Arrays.copyOf(e.ids(), max), Arrays.copyOf(e.mask(), max), e.blockSize());
+        return e.first(max);
     }
 }
