@@ -62,10 +62,14 @@ public final class Blocks {
         return new Examples(ids, mask, blockSize);
     }
 
-    /** Instruction rows (see {@link Packing}): a new segment wherever the positions restart at 0. */
+    /**
+     * Instruction rows (see {@link Packing}): a new segment wherever the positions restart at 0; segments null
+     * where no row holds two examples, so unpacked rows take the model's ordinary path.
+     */
     public static Examples of(List<Packing.Row> rows, int blockSize) {
         int n = rows.size();
         long[][] ids = new long[n][], mask = new long[n][], labels = new long[n][], segments = new long[n][];
+        boolean packed = false;
         for (int i = 0; i < n; i++) {
             Packing.Row r = rows.get(i);
             int len = r.inputIds().length;
@@ -80,8 +84,9 @@ public final class Blocks {
                 labels[i][j] = r.labels()[j];
                 segments[i][j] = segment;
             }
+            packed |= len > 0 && segments[i][len - 1] > 1;
         }
-        return new Examples(ids, mask, labels, segments, blockSize);
+        return new Examples(ids, mask, labels, packed ? segments : null, blockSize);
     }
 
     public static Examples lineByLine(List<int[]> docs, int blockSize, int padId) {

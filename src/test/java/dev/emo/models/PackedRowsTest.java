@@ -24,23 +24,17 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class PackedRowsTest {
     private static final int[] LENGTHS = {11, 3, 6};   // one row of 20; the window of 8 is inside the first example
 
-    private static String seen(INDArray bias, int query) {
-        StringBuilder b = new StringBuilder();
-        for (int s = 0; s < bias.size(3); s++) b.append(bias.getFloat(0, 0, query, s) == 0f ? '+' : '.');
-        return b.toString();
-    }
-
     @Test
     void biasIsBlockDiagonalCausalWithTheWindowInsideEachExample() {
         INDArray mask = Nd4j.createFromArray(new long[][]{{1, 1, 1, 1, 1, 1, 1, 0}});
         INDArray segments = Nd4j.createFromArray(new long[][]{{1, 1, 1, 2, 2, 2, 2, 0}});
         INDArray bias = CausalLM.causalPaddingBias(mask, segments, 8, 0);
-        assertEquals("+++.....", seen(bias, 2));
-        assertEquals("...+....", seen(bias, 3), "an example's first token sees only itself");
-        assertEquals("...++++.", seen(bias, 6));
+        assertEquals("+++.....", SlidingWindowMaskTest.seen(bias, 2));
+        assertEquals("...+....", SlidingWindowMaskTest.seen(bias, 3), "an example's first token sees only itself");
+        assertEquals("...++++.", SlidingWindowMaskTest.seen(bias, 6));
         INDArray windowed = CausalLM.causalPaddingBias(mask, segments, 8, 2);
-        assertEquals("...++...", seen(windowed, 4));
-        assertEquals(".....++.", seen(windowed, 6));
+        assertEquals("...++...", SlidingWindowMaskTest.seen(windowed, 4));
+        assertEquals(".....++.", SlidingWindowMaskTest.seen(windowed, 6));
         org.junit.jupiter.api.Assertions.assertArrayEquals(new long[]{0, 1, 2, 0, 1, 2, 3, 0},
                 CausalLM.restartingPositions(segments).reshape(-1).toLongVector(), "positions restart with each example");
     }
@@ -61,6 +55,7 @@ class PackedRowsTest {
                 worst = Math.max(worst, inRow.sub(alone).amaxNumber().doubleValue() / alone.amaxNumber().doubleValue());
             }
             assertTrue(worst <= 1e-5, name + ": packed vs alone, max |Δ| / max |logit| = " + worst);
+            System.out.printf("%s: packed vs alone, max |Δlogit| / max |logit| %.1e%n", name, worst);
 
             examples[0] = r.longs(LENGTHS[0], 0, v).toArray();          // other tokens in the first example
             INDArray changed = packedLogits(model, examples, total);

@@ -44,6 +44,7 @@ class PackedTrainingTest {
             Batch packed = all(Packing.rows(examples, BLOCK, true).rows()), unpacked = all(Packing.rows(examples, BLOCK, false).rows());
             assertEquals(2, packed.ids().size(0), "two rows packed");
             assertEquals(4, unpacked.ids().size(0), "one row an example");
+            assertEquals(null, unpacked.segments(), "unpacked rows take the model's ordinary path");
             StringBuilder measured = new StringBuilder(name);
             for (String kind : Objective.KINDS) {
                 FusedLmLoss loss = new FusedLmLoss(Objective.of(kind));
