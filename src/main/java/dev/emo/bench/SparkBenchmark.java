@@ -40,11 +40,11 @@ public final class SparkBenchmark {
             Random rng = new Random(1);
             int v = model.config().vocabSize();
             for (int s = 0; s < steps; s++) {
-                List<INDArray[]> micro = new ArrayList<>();
+                List<dev.emo.training.Batch> micro = new ArrayList<>();
                 for (int e = 0; e < executors; e++) {
                     long[] ids = new long[microBatch * length];
                     for (int j = 0; j < ids.length; j++) ids[j] = rng.nextInt(v);
-                    micro.add(new INDArray[]{Nd4j.createFromArray(ids).reshape(microBatch, length), Nd4j.ones(DataType.INT64, microBatch, length)});
+                    micro.add(dev.emo.training.Batch.of(Nd4j.createFromArray(ids).reshape(microBatch, length), Nd4j.ones(DataType.INT64, microBatch, length)));
                 }
                 spark.gradients().sum(micro, Collections.nCopies(executors, 0L), new FusedLmLoss(mle), cost);
                 SparkGradients.StepTiming t = spark.gradients().timings().get(s);

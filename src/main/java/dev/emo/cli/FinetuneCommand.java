@@ -37,6 +37,13 @@ final class FinetuneCommand implements Callable<Integer> {
     int maxTrainSamples;
     @Option(names = "--max_eval_samples", defaultValue = "0", description = "use only the first N validation/test examples (0 = all; default run: 64)")
     int maxEvalSamples;
+    @Option(names = "--completion_only_loss", arity = "1", defaultValue = "true",
+            description = "instruction data: the loss on completions / assistant turns only (default: ${DEFAULT-VALUE}); false: prompts too")
+    boolean completionOnlyLoss;
+    @Option(names = "--chat_template", description = "instruction data: a Jinja chat template file instead of tokenizer_config.json's")
+    Path chatTemplate;
+    @Option(names = "--packing", description = "instruction data: examples concatenated into rows of --block_size (positions restart, no attention across examples)")
+    boolean packing;
 
     @Option(names = "--objective", defaultValue = "emo", description = "mle | demd | emo | emo2 | mixce | tailr (default: ${DEFAULT-VALUE})")
     String objective;
@@ -168,7 +175,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps)
                 .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume)
                 .lora(lora())
-                .spark(sparkSettings()).build();
+                .spark(sparkSettings()).instruction(new FinetuneSettings.Instruction(completionOnlyLoss, chatTemplate, packing)).build();
     }
 
     /** --lora_r's settings, or null for full fine-tuning; LoRA options without a rank would be silently ignored, so they are refused. */

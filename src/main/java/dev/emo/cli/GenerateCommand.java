@@ -43,6 +43,12 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "42", description = "default: ${DEFAULT-VALUE}")
     long seed;
 
+    @Option(names = "--chat", description = "the prompt is one user message in the model's chat template; stops at the model's end-of-turn ids and prints the answer only")
+    boolean chat;
+
+    @Option(names = "--chat_template", description = "with --chat: a Jinja chat template file instead of tokenizer_config.json's")
+    Path chatTemplate;
+
     @Override
     public Integer call() {
         // every flag and the prompt's length are checked before the model is loaded
@@ -50,8 +56,10 @@ final class GenerateCommand implements Callable<Integer> {
         if (maxNewTokens < 1) throw new dev.emo.UserError("--max_new_tokens " + maxNewTokens + ": must be at least 1");
         int positions = dev.emo.registry.ModelFamilies.config(model).maxPositions();
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(model);
-        int[] ids = tok.encode(prompt);
+        if (chatTemplate != null && !chat) throw new dev.emo.UserError("--chat_template applies with --chat; add --chat or leave it out");
+        int[] ids = chat ? dev.emo.chat.ChatPrompt.ids(model, chatTemplate, tok, prompt) : tok.encode(prompt);
         if (ids.length == 0) ids = new int[]{tok.bosId()};
+        int[] stops = chat ? dev.emo.chat.ChatPrompt.endOfTurnIds(model, tok) : new int[]{tok.eosId()};
         if (ids.length + (long) maxNewTokens > positions) {
             throw dev.emo.UserError.of(model.resolve("config.json"), "the prompt's " + ids.length + " tokens + --max_new_tokens "
                     + maxNewTokens + " exceed the model's " + positions + " positions", ids.length >= positions
@@ -59,7 +67,13 @@ final class GenerateCommand implements Callable<Integer> {
                     : "pass --max_new_tokens " + (positions - ids.length) + " or less, or a shorter prompt");
         }
         CausalLM lm = Models.loadWithAdapter(model, adapter, true, allowOtherBase).model();
-        Generator.Output out = new Generator(lm).generate(ids, maxNewTokens, s, seed, tok.eosId());
+        Generator.Output out = new Generator(lm).generate(java.util.List.of(ids), new Generator.Options(maxNewTokens, s, seed, stops, 1, 0)).get(0);
+        if (chat) {   // the answer, as the chat pipeline returns it: without the end-of-turn token
+            int n = out.ids().length;
+            boolean stopped = n > 0 && java.util.Arrays.stream(stops).anyMatch(id -> id == out.ids()[n - 1]);
+            System.out.println(tok.decode(java.util.Arrays.copyOf(out.ids(), stopped ? n - 1 : n)));
+            return 0;
+        }
         int[] all = new int[ids.length + out.ids().length];
         System.arraycopy(ids, 0, all, 0, ids.length);
         System.arraycopy(out.ids(), 0, all, ids.length, out.ids().length);

@@ -49,6 +49,27 @@ public final class InstructionData {
 
     private InstructionData() {}
 
+    /**
+     * Whether a training file is instruction data: JSONL any of whose lines has a messages, prompt or completion
+     * field. A file of {"text"} lines alone is plain text, which finetune groups into blocks as run_clm does.
+     * A file that cannot be read says no: the plain-text reader then reports why.
+     */
+    public static boolean isInstructionFile(Path file) {
+        if (TextFiles.detect(file) != TextFiles.Format.JSONL || !Files.isRegularFile(file)) return false;
+        try (var lines = Files.lines(file, StandardCharsets.UTF_8)) {
+            return lines.filter(l -> l.contains("\"messages\"") || l.contains("\"prompt\"") || l.contains("\"completion\"")).anyMatch(l -> {
+                try {
+                    JsonNode row = JSON.readTree(l);
+                    return row != null && row.isObject() && formatOf(row, "") != Format.TEXT;
+                } catch (IOException | UserError e) {
+                    return false;
+                }
+            });
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return false;
+        }
+    }
+
     public static List<Example> read(Path file, Tokenizer tok, Settings settings) {
         if (!Files.isRegularFile(file)) throw UserError.of(file, "not found", "pass an existing JSONL file to --file");
         List<String> lines;

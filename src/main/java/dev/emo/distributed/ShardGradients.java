@@ -7,6 +7,7 @@ import dev.emo.objectives.CostEmbedding;
 import dev.emo.objectives.FusedLmLoss;
 import dev.emo.objectives.Objective;
 import dev.emo.registry.Models;
+import dev.emo.training.Batch;
 import dev.emo.training.GradientSource;
 import dev.emo.training.GraphTrainer;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -42,8 +43,8 @@ public final class ShardGradients {
         }
     }
 
-    /** One micro-batch: ids and mask [B, T], and its LoRA dropout seed. */
-    public record Micro(long[][] ids, long[][] mask, long seed) implements Serializable {}
+    /** One micro-batch: ids, mask, labels and segments [B, T] (the last two null as in {@link Batch}), and its LoRA dropout seed. */
+    public record Micro(long[][] ids, long[][] mask, long[][] labels, long[][] segments, long seed) implements Serializable {}
 
     /**
      * A share's sums: gradients (float32, trainable-parameter order), loss and MLE sums, tokens,
@@ -105,9 +106,13 @@ public final class ShardGradients {
         return trainer;
     }
 
-    private static List<INDArray[]> batches(List<Micro> share) {
-        List<INDArray[]> batches = new ArrayList<>();
-        for (Micro m : share) batches.add(new INDArray[]{Nd4j.createFromArray(m.ids()), Nd4j.createFromArray(m.mask())});
+    private static List<Batch> batches(List<Micro> share) {
+        List<Batch> batches = new ArrayList<>();
+        for (Micro m : share) batches.add(new Batch(array(m.ids()), array(m.mask()), array(m.labels()), array(m.segments())));
         return batches;
+    }
+
+    private static INDArray array(long[][] rows) {
+        return rows == null ? null : Nd4j.createFromArray(rows);
     }
 }

@@ -2,6 +2,7 @@ package dev.emo.distributed;
 
 import dev.emo.models.CausalLM;
 import dev.emo.objectives.FusedLmLoss;
+import dev.emo.training.Batch;
 import dev.emo.training.GradientSource;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -56,7 +57,7 @@ public final class SparkGradients implements GradientSource {
     }
 
     @Override
-    public Sum sum(List<INDArray[]> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed) {
+    public Sum sum(List<Batch> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed) {
         long t0 = System.nanoTime();
         Map<String, INDArray> trainable = model.trainableWeights();
         Broadcast<byte[][]> current = sc.broadcast(weights(trainable));
@@ -83,7 +84,7 @@ public final class SparkGradients implements GradientSource {
     }
 
     @Override
-    public EvalSum evaluate(List<INDArray[]> batches, FusedLmLoss loss, INDArray costEmbed) {
+    public EvalSum evaluate(List<Batch> batches, FusedLmLoss loss, INDArray costEmbed) {
         if (batches.isEmpty()) return new EvalSum(0, 0, 0);
         Broadcast<byte[][]> current = sc.broadcast(weights(model.trainableWeights()));
         List<List<ShardGradients.Micro>> shares = shares(batches, java.util.Collections.nCopies(batches.size(), 0L));
@@ -108,14 +109,14 @@ public final class SparkGradients implements GradientSource {
     }
 
     /** One contiguous share of the batches per executor (fewer when there are fewer batches). */
-    private List<List<ShardGradients.Micro>> shares(List<INDArray[]> batches, List<Long> seeds) {
+    private List<List<ShardGradients.Micro>> shares(List<Batch> batches, List<Long> seeds) {
         List<List<ShardGradients.Micro>> shares = new ArrayList<>();
         int n = batches.size(), parts = Math.min(executors, n);
         for (int p = 0; p < parts; p++) {
             List<ShardGradients.Micro> share = new ArrayList<>();
             for (int a = p * n / parts; a < (p + 1) * n / parts; a++) {
-                INDArray[] b = batches.get(a);
-                share.add(new ShardGradients.Micro(toLongs(b[0]), toLongs(b[1]), seeds.get(a)));
+                Batch b = batches.get(a);
+                share.add(new ShardGradients.Micro(toLongs(b.ids()), toLongs(b.mask()), toLongs(b.labels()), toLongs(b.segments()), seeds.get(a)));
             }
             shares.add(share);
         }
@@ -123,6 +124,7 @@ public final class SparkGradients implements GradientSource {
     }
 
     private static long[][] toLongs(INDArray a) {
+        if (a == null) return null;
         long[][] out = new long[(int) a.size(0)][];
         for (int r = 0; r < out.length; r++) out[r] = a.getRow(r).toLongVector();
         return out;

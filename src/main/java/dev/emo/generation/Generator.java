@@ -30,21 +30,33 @@ public final class Generator {
         this.model = model;
     }
 
-    /** Generated ids (prompt excluded, up to and including the stop id) and each one's log-probability under the unmodified softmax. */
+    /** Generated ids (prompt excluded, up to and including the stop id drawn) and each one's log-probability under the unmodified softmax. */
     public record Output(int[] ids, double[] logProbs) {}
 
     /**
-     * maxNewTokens per prompt; stopId −1 for none; batchSize rows decoded together; the stop id cannot
-     * be drawn before minNewTokens (Hugging Face's min_new_tokens).
+     * maxNewTokens per prompt; a row ends at any of stopIds (none: empty), as Hugging Face's list-valued
+     * eos_token_id; batchSize rows decoded together; no stop id can be drawn before minNewTokens
+     * (Hugging Face's min_new_tokens).
      */
-    public record Options(int maxNewTokens, Sampling sampling, long seed, int stopId, int batchSize, int minNewTokens) {
+    public record Options(int maxNewTokens, Sampling sampling, long seed, int[] stopIds, int batchSize, int minNewTokens) {
         public Options {
             if (maxNewTokens < 0) throw new IllegalArgumentException("max new tokens must be ≥ 0, got " + maxNewTokens);
             if (batchSize < 1) throw new IllegalArgumentException("batch size must be ≥ 1, got " + batchSize);
+            stopIds = java.util.Arrays.stream(stopIds).filter(id -> id >= 0).toArray();   // −1: none
+        }
+
+        /** One stop id, −1 for none. */
+        public Options(int maxNewTokens, Sampling sampling, long seed, int stopId, int batchSize, int minNewTokens) {
+            this(maxNewTokens, sampling, seed, new int[]{stopId}, batchSize, minNewTokens);
         }
 
         public Options(int maxNewTokens, Sampling sampling, long seed, int stopId, int batchSize) {
             this(maxNewTokens, sampling, seed, stopId, batchSize, 0);
+        }
+
+        boolean stops(int id) {
+            for (int s : stopIds) if (s == id) return true;
+            return false;
         }
     }
 
@@ -117,20 +129,20 @@ public final class Generator {
             boolean allDone = true;
             for (int r = 0; r < b; r++) {
                 if (done[r]) {                 // keeps feeding the stop id; its row is ignored
-                    ids[r * total + len] = Math.max(o.stopId(), 0);
+                    ids[r * total + len] = o.stopIds().length > 0 ? o.stopIds()[0] : 0;
                     continue;
                 }
                 double[] row = last.getRow(r).castTo(DataType.DOUBLE).toDoubleVector();
                 double[] allowed = row;
-                if (o.stopId() >= 0 && produced[r] < o.minNewTokens()) {
+                if (o.stopIds().length > 0 && produced[r] < o.minNewTokens()) {
                     allowed = row.clone();
-                    allowed[o.stopId()] = Double.NEGATIVE_INFINITY;
+                    for (int stop : o.stopIds()) if (stop < allowed.length) allowed[stop] = Double.NEGATIVE_INFINITY;
                 }
                 int next = o.sampling().pick(allowed, rngs[r]);
                 ids[r * total + len] = next;
                 newIds[r][produced[r]] = next;
                 logProbs[r][produced[r]++] = logSoftmaxAt(row, next);
-                done[r] = next == o.stopId();
+                done[r] = o.stops(next);
                 allDone &= done[r];
             }
             last.close();

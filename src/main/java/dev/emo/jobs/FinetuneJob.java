@@ -73,11 +73,13 @@ public final class FinetuneJob {
     private final RunRecord.ModelRef modelRef;
     private final Map<String, String> dataHashes;
     private final Long resumeStep;          // the checkpoint's step, read in prepare
+    private final InstructionInputs instruction;   // null: plain text
     private boolean used;
 
     private FinetuneJob(FinetuneSettings settings, Models.Loaded loaded, Blocks.Examples train, Blocks.Examples validation,
                         Blocks.Examples test, INDArray cost, CostEmbedding.Source costSource, Map<String, String> trajectory,
-                        Path checkpoint, RunRecord previous, RunRecord.ModelRef modelRef, Map<String, String> dataHashes, Long resumeStep) {
+                        Path checkpoint, RunRecord previous, RunRecord.ModelRef modelRef, Map<String, String> dataHashes, Long resumeStep,
+                        InstructionInputs instruction) {
         this.settings = settings;
         this.loaded = loaded;
         this.train = train;
@@ -91,6 +93,7 @@ public final class FinetuneJob {
         this.modelRef = modelRef;
         this.dataHashes = dataHashes;
         this.resumeStep = resumeStep;
+        this.instruction = instruction;
     }
 
     /** Checks every setting against the model, the data, the checkpoint and the output folder; writes nothing there. */
@@ -114,21 +117,29 @@ public final class FinetuneJob {
                     + positions + " positions", "pass --block_size between 2 and " + positions);
         }
         Tokenizer tok = ModelFamilies.tokenizer(s.model());
-        List<int[]> trainDocs = docs(s, s.trainFile(), tok);
-        List<int[]> valDocs;
-        if (s.validationFile() != null) {
-            valDocs = docs(s, s.validationFile(), tok);
+        InstructionInputs instruction = InstructionInputs.read(s, tok);   // null: plain text
+        Blocks.Examples train, val, test;
+        if (instruction != null) {
+            train = instruction.train();
+            val = instruction.validation();
+            test = instruction.test();
         } else {
-            int held = Math.max(1, trainDocs.size() * s.validationSplitPercentage() / 100);
-            valDocs = new ArrayList<>(trainDocs.subList(trainDocs.size() - held, trainDocs.size()));
-            trainDocs = new ArrayList<>(trainDocs.subList(0, trainDocs.size() - held));
+            List<int[]> trainDocs = docs(s, s.trainFile(), tok);
+            List<int[]> valDocs;
+            if (s.validationFile() != null) {
+                valDocs = docs(s, s.validationFile(), tok);
+            } else {
+                int held = Math.max(1, trainDocs.size() * s.validationSplitPercentage() / 100);
+                valDocs = new ArrayList<>(trainDocs.subList(trainDocs.size() - held, trainDocs.size()));
+                trainDocs = new ArrayList<>(trainDocs.subList(0, trainDocs.size() - held));
+            }
+            train = limit(examples(s, trainDocs, tok, () -> noExample(s, s.trainFile())), s.maxTrainSamples());
+            val = limit(examples(s, valDocs, tok, s.validationFile() != null ? () -> noExample(s, s.validationFile())
+                    : () -> UserError.of(s.trainFile(), "its held-out " + s.validationSplitPercentage() + "% gives no validation example of "
+                    + s.blockSize() + " tokens", "pass --validation_file or a larger --validation_split_percentage")), s.maxEvalSamples());
+            test = s.testFile() == null ? null
+                    : limit(examples(s, docs(s, s.testFile(), tok), tok, () -> noExample(s, s.testFile())), s.maxEvalSamples());
         }
-        Blocks.Examples train = limit(examples(s, trainDocs, tok, () -> noExample(s, s.trainFile())), s.maxTrainSamples());
-        Blocks.Examples val = limit(examples(s, valDocs, tok, s.validationFile() != null ? () -> noExample(s, s.validationFile())
-                : () -> UserError.of(s.trainFile(), "its held-out " + s.validationSplitPercentage() + "% gives no validation example of "
-                + s.blockSize() + " tokens", "pass --validation_file or a larger --validation_split_percentage")), s.maxEvalSamples());
-        Blocks.Examples test = s.testFile() == null ? null
-                : limit(examples(s, docs(s, s.testFile(), tok), tok, () -> noExample(s, s.testFile())), s.maxEvalSamples());
 
         CostEmbedding.Source source = switch (s.costEmbedding()) {
             case "frozen" -> CostEmbedding.Source.FROZEN;
@@ -146,6 +157,7 @@ public final class FinetuneJob {
             if (p != null) dataHashes.put(p.toAbsolutePath().toString(), Hashes.sha256(p));
         }
         Map<String, String> trajectory = s.trajectory(modelRef.weightsSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()), loraSpec);
+        if (instruction != null) InstructionInputs.addTrajectory(s, trajectory);
 
         Path checkpoint = null;
         RunRecord previous = null;
@@ -163,7 +175,8 @@ public final class FinetuneJob {
             resumeStep = state.step();
             if (Files.exists(out.resolve(RunRecord.FILE))) previous = RunRecord.read(out);
         }
-        return new FinetuneJob(restarted, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes, resumeStep);
+        return new FinetuneJob(restarted, loaded, train, val, test, cost, source, trajectory, checkpoint, previous, modelRef, dataHashes, resumeStep,
+                instruction);
     }
 
     /** run.json of a run that did not finish, and no complete checkpoint-N: what a kill during the first checkpoint leaves. */
@@ -247,7 +260,7 @@ public final class FinetuneJob {
 
     /** Paths an overwrite must not delete. */
     private static List<Path> inputs(FinetuneSettings s) {
-        List<Path> in = new ArrayList<>(Arrays.asList(s.model(), s.trainFile(), s.validationFile(), s.testFile()));
+        List<Path> in = new ArrayList<>(Arrays.asList(s.model(), s.trainFile(), s.validationFile(), s.testFile(), s.instruction().chatTemplate()));
         if (!s.costEmbedding().equals("frozen") && !s.costEmbedding().equals("current")) in.add(Path.of(s.costEmbedding()));
         return in;
     }
@@ -256,7 +269,7 @@ public final class FinetuneJob {
         TrainingArgs t = settings.training();
         return new Plan(settings.model(), settings.outputDir(), settings.objective().toString(), train.size(), validation.size(),
                 test == null ? 0 : test.size(), settings.blockSize(), t.totalSteps(train.size()),
-                (long) t.perDeviceTrainBatchSize() * t.gradientAccumulationSteps() * settings.blockSize(),
+                (long) t.perDeviceTrainBatchSize() * t.gradientAccumulationSteps() * (train.labels() == null ? settings.blockSize() : train.tokens() / train.size()),
                 resumeStep);
     }
 
@@ -339,7 +352,8 @@ public final class FinetuneJob {
                 new RunRecord.Settings(settings.objective().toString(), settings.costEmbedding(), settings.blockSize(), settings.lineByLine(),
                         settings.maxTrainSamples(), settings.maxEvalSamples(), settings.validationSplitPercentage(), t,
                         loaded.model().lora() == null ? null : new RunRecord.Lora(loaded.model().lora().r(), loaded.model().lora().alpha(),
-                                loaded.model().lora().dropout(), loaded.model().lora().targetModules(), settings.lora().merge())),
+                                loaded.model().lora().dropout(), loaded.model().lora().targetModules(), settings.lora().merge()),
+                        instruction == null ? null : instruction.record(settings)),
                 modelRef, dataHashes,
                 new RunRecord.Examples(train.size(), validation.size(), test == null ? 0 : test.size(), train.tokens()),
                 Map.of("java", System.getProperty("java.version"), "nd4j", "1.0.0-M2.1", "emo-dl4j", "0.1.0"),
@@ -365,6 +379,6 @@ public final class FinetuneJob {
 
     private static Blocks.Examples limit(Blocks.Examples e, int max) {
         if (max <= 0 || max >= e.size()) return e;
-        return new Blocks.Examples(Arrays.copyOf(e.ids(), max), Arrays.copyOf(e.mask(), max), e.blockSize());
+        return e.first(max);
     }
 }

@@ -20,6 +20,7 @@ import java.util.Objects;
  * @param maxTrainSamples            0: all
  * @param costEmbedding              "frozen" (the head before training), "current" (the head each step) or a model folder
  * @param resumeFromCheckpoint       null, "latest" (in the output folder) or a checkpoint-N folder
+ * @param instruction                how instruction data is trained (plain text leaves it at {@link Instruction#DEFAULT})
  */
 public record FinetuneSettings(
         Path model,
@@ -38,7 +39,18 @@ public record FinetuneSettings(
         boolean overwriteOutputDir,
         String resumeFromCheckpoint,
         Lora lora,
-        Spark spark) {
+        Spark spark,
+        Instruction instruction) {
+
+    /**
+     * How instruction data ({prompt, completion} or {messages} JSONL, see data.InstructionData) is trained.
+     *
+     * @param chatTemplate a Jinja file instead of the model's chat_template, or null
+     * @param packing      examples packed into rows of block_size (positions restart, no attention across examples)
+     */
+    public record Instruction(boolean completionOnlyLoss, Path chatTemplate, boolean packing) {
+        public static final Instruction DEFAULT = new Instruction(true, null, false);
+    }
 
     /**
      * Synchronous data-parallel training on a Spark cluster (null in {@link FinetuneSettings#spark}:
@@ -71,6 +83,7 @@ public record FinetuneSettings(
         if (trainFile == null) throw new UserError("--train_file: missing; pass a .txt, .jsonl or .csv training file");
         Objects.requireNonNull(objective, "objective");
         Objects.requireNonNull(training, "training");
+        Objects.requireNonNull(instruction, "instruction");
         if (validationFile == null && (validationSplitPercentage < 1 || validationSplitPercentage > 99)) {
             throw new UserError("--validation_split_percentage " + validationSplitPercentage + ": must be between 1 and 99");
         }
@@ -136,7 +149,7 @@ public record FinetuneSettings(
     /** These settings with other training arguments. */
     public FinetuneSettings withTraining(TrainingArgs t) {
         return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
-                maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwriteOutputDir, resumeFromCheckpoint, lora, spark);
+                maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwriteOutputDir, resumeFromCheckpoint, lora, spark, instruction);
     }
 
     /** These settings for one cell of a comparison: another objective kind, seed and run folder. */
@@ -144,7 +157,7 @@ public record FinetuneSettings(
         Objective o = new Objective(objectiveKind, objective.ratioCap(), objective.goldDetach(), objective.eta(), objective.gamma(),
                 objective.minWeight());
         return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
-                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume, lora, spark);
+                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume, lora, spark, instruction);
     }
 
     public static Builder builder(Path model, Path trainFile, Path outputDir) {
@@ -161,6 +174,7 @@ public record FinetuneSettings(
         private Objective objective = Objective.of("emo");
         private Lora lora;
         private Spark spark;
+        private Instruction instruction = Instruction.DEFAULT;
         private double learningRate = 5e-5, weightDecay, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, warmupRatio, maxGradNorm = 1.0,
                 epochs = 3;
         private long warmupSteps, maxSteps = -1, seed = 42, evalSteps, saveSteps, loggingSteps = 10;
@@ -204,13 +218,15 @@ public record FinetuneSettings(
         public Builder lora(Lora l) { lora = l; return this; }
         /** Data-parallel training on a Spark cluster (null: this machine). */
         public Builder spark(Spark s) { spark = s; return this; }
+        /** How instruction data is trained (completion-only loss, chat template, packing). */
+        public Builder instruction(Instruction i) { instruction = i; return this; }
 
         public FinetuneSettings build() {
             if (outputDir == null) throw new UserError("--output_dir: missing; name the run folder");
             TrainingArgs t = new TrainingArgs(learningRate, weightDecay, beta1, beta2, epsilon, warmupRatio, warmupSteps, trainBatch,
                     evalBatch, accumulation, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir);
             return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize,
-                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora, spark);
+                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora, spark, instruction);
         }
     }
 }

@@ -30,7 +30,11 @@ public record RunRecord(String command, Settings settings, ModelRef model, Map<S
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Settings(String objective, String costEmbedding, int blockSize, boolean lineByLine, int maxTrainSamples,
-                           int maxEvalSamples, int validationSplitPercentage, TrainingArgs trainingArgs, Lora lora) {}
+                           int maxEvalSamples, int validationSplitPercentage, TrainingArgs trainingArgs, Lora lora, Instruction instruction) {}
+
+    /** Instruction data as trained (null: plain text); chat_template null: the model's own; truncated: examples cut to the block. */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    public record Instruction(boolean completionOnlyLoss, String chatTemplate, boolean packing, int truncated) {}
 
     /** LoRA as trained (null: full fine-tuning); target_modules as resolved for the family. */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)

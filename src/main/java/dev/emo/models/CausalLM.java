@@ -107,18 +107,30 @@ public abstract class CausalLM {
 
     /** Host-side placeholders for a batch; attentionMask is 1 for real tokens, 0 for padding. */
     public Map<String, INDArray> feeds(INDArray inputIds, INDArray attentionMask) {
-        return feeds(inputIds, attentionMask, positionIds(attentionMask));
+        return feeds(inputIds, attentionMask, positionIds(attentionMask), null);
+    }
+
+    /**
+     * Placeholders for packed rows, several examples one after another in a row. segments [B, T] numbers
+     * them (1, 2, … in each row; 0 on padding, where the mask is 0); null: one example a row, as
+     * {@link #feeds(INDArray, INDArray)}. A real token attends only to the earlier tokens of its own
+     * example, and positions restart at 0 with each example (transformers' packed rows with position_ids),
+     * so each example's logits are those it has alone in a row.
+     */
+    public Map<String, INDArray> feeds(INDArray inputIds, INDArray attentionMask, INDArray segments) {
+        if (segments == null) return feeds(inputIds, attentionMask);
+        return feeds(inputIds, attentionMask, packedPositionIds(restartingPositions(segments)), segments);
     }
 
     /**
      * Placeholders for new tokens [B, T] whose keys follow P cached ones: fullMask is [B, P+T] and
-     * positions [B, P+T] (only the last T are fed).
+     * positions [B, P+T] (only the last T are fed); segments [B, P+T] or null (see the public overload).
      */
-    private Map<String, INDArray> feeds(INDArray newIds, INDArray fullMask, INDArray positions) {
+    private Map<String, INDArray> feeds(INDArray newIds, INDArray fullMask, INDArray positions, INDArray segments) {
         long t = newIds.size(1), total = fullMask.size(1);
         Map<String, INDArray> f = new HashMap<>();
         f.put(INPUT_IDS, newIds.castTo(DataType.INT64));
-        f.put(ATTN_BIAS, causalPaddingBias(fullMask, (int) t, config.slidingWindow()));
+        f.put(ATTN_BIAS, causalPaddingBias(fullMask, segments, (int) t, config.slidingWindow()));
         putPositions(f, t == total ? positions
                 : positions.get(NDArrayIndex.all(), NDArrayIndex.interval(total - t, total)).dup('c'));
         long rows = newIds.size(0) * t;
@@ -128,12 +140,17 @@ public abstract class CausalLM {
 
     /** Logits [B, T, V] for a batch (on a KV-cache graph: with an empty cache). */
     public INDArray forward(INDArray inputIds, INDArray attentionMask) {
-        return run(inputIds, attentionMask, positionIds(attentionMask), LOGITS_2D);
+        return run(feeds(inputIds, attentionMask), inputIds, LOGITS_2D);
+    }
+
+    /** Logits [B, T, V] of packed rows: segments as in {@link #feeds(INDArray, INDArray, INDArray)}. */
+    public INDArray forward(INDArray inputIds, INDArray attentionMask, INDArray segments) {
+        return run(feeds(inputIds, attentionMask, segments), inputIds, LOGITS_2D);
     }
 
     /** The last layer's output [B, T, d'] (after the final norm, as Hugging Face's hidden_states[-1]). */
     public INDArray hiddenStates(INDArray inputIds, INDArray attentionMask) {
-        return run(inputIds, attentionMask, positionIds(attentionMask), FINAL_HIDDEN);
+        return run(feeds(inputIds, attentionMask), inputIds, FINAL_HIDDEN);
     }
 
     /**
@@ -141,12 +158,11 @@ public abstract class CausalLM {
      * left-padded prompts are placed as Hugging Face's generate places them; no cache.
      */
     public INDArray forwardForGeneration(INDArray inputIds, INDArray attentionMask) {
-        return run(inputIds, attentionMask, generationPositionIds(attentionMask), LOGITS_2D);
+        return run(feeds(inputIds, attentionMask, generationPositionIds(attentionMask), null), inputIds, LOGITS_2D);
     }
 
     /** One pass without a cache (an empty one on a KV-cache graph): output [N, width] as [B, T, width]. */
-    private INDArray run(INDArray inputIds, INDArray attentionMask, INDArray positions, String output) {
-        Map<String, INDArray> f = feeds(inputIds, attentionMask, positions);
+    private INDArray run(Map<String, INDArray> f, INDArray inputIds, String output) {
         if (kvCache) putCache(f, emptyCache((int) inputIds.size(0)));
         INDArray flat = executor().output(f, List.of(output)).get(output);
         return flat.reshape(inputIds.size(0), inputIds.size(1), flat.size(1));
@@ -183,7 +199,7 @@ public abstract class CausalLM {
     private KvCache.Step cachedStep(INDArray newIds, INDArray fullMask, KvCache past, boolean lastOnly) {
         if (!kvCache) throw new IllegalStateException("this graph was built without a KV cache");
         int layers = attentionLayers;
-        Map<String, INDArray> f = feeds(newIds, fullMask, generationPositionIds(fullMask));
+        Map<String, INDArray> f = feeds(newIds, fullMask, generationPositionIds(fullMask), null);
         putCache(f, past);
         List<String> outputs = new ArrayList<>(List.of(lastOnly ? FINAL_HIDDEN : LOGITS_2D));
         for (int l = 0; l < layers; l++) {
@@ -240,6 +256,11 @@ public abstract class CausalLM {
     /** Position ids [B, T] as Hugging Face's generate derives them (left padding); by default the export's. */
     protected INDArray generationPositionIds(INDArray attentionMask) {
         return positionIds(attentionMask);
+    }
+
+    /** Position ids [B, T] the graph takes for positions counted from 0 in each example (OPT adds its offset). */
+    protected INDArray packedPositionIds(INDArray fromZero) {
+        return fromZero;
     }
 
     /** Puts the placeholders that carry positions [B, T]: the {@code position_ids} placeholder; LLaMA feeds rotary tables instead. */
@@ -442,8 +463,18 @@ public abstract class CausalLM {
      * logits agree on every row. With a KV cache the same rule keeps the cache beyond W unattended.
      */
     protected static INDArray causalPaddingBias(INDArray attentionMask, int queries, int window) {
+        return causalPaddingBias(attentionMask, null, queries, window);
+    }
+
+    /**
+     * As {@link #causalPaddingBias(INDArray, int, int)}, where a real query also sees only keys of its own
+     * segment ([B, P+T], null: one segment a row). A packed example's tokens are contiguous and real, so
+     * the window's count of real tokens stays inside the example too.
+     */
+    protected static INDArray causalPaddingBias(INDArray attentionMask, INDArray segments, int queries, int window) {
         int b = (int) attentionMask.size(0), total = (int) attentionMask.size(1), past = total - queries;
         long[] mask = attentionMask.castTo(DataType.INT64).reshape(-1).toLongVector();
+        long[] seg = segments == null ? null : segments.castTo(DataType.INT64).reshape(-1).toLongVector();
         float[] bias = new float[b * queries * total];
         int[] realUpTo = new int[total + 1];   // realUpTo[s] = real tokens at indices < s, in the current row
         for (int i = 0; i < b; i++) {
@@ -452,7 +483,8 @@ public abstract class CausalLM {
                 int row = (i * queries + q) * total, at = past + q;
                 boolean realQuery = mask[i * total + at] != 0;
                 for (int s = 0; s < total; s++) {
-                    boolean visible = s <= at && mask[i * total + s] != 0;
+                    boolean visible = s <= at && mask[i * total + s] != 0
+                            && (seg == null || !realQuery || seg[i * total + s] == seg[i * total + at]);
                     if (visible && window > 0) {
                         visible = realQuery ? realUpTo[at + 1] - realUpTo[s] <= window : s > at - window;
                     }
@@ -461,6 +493,19 @@ public abstract class CausalLM {
             }
         }
         return Nd4j.create(bias, new long[]{b, 1, queries, total}, 'c');
+    }
+
+    /** Positions [B, T] counted from 0 at each change of segment id along a row (segments [B, T]). */
+    static INDArray restartingPositions(INDArray segments) {
+        long b = segments.size(0), t = segments.size(1);
+        long[] seg = segments.castTo(DataType.INT64).reshape(-1).toLongVector(), pos = new long[seg.length];
+        for (int i = 0; i < b; i++) {
+            for (int j = 0; j < t; j++) {
+                int at = (int) (i * t + j);
+                pos[at] = j > 0 && seg[at] == seg[at - 1] ? pos[at - 1] + 1 : 0;
+            }
+        }
+        return Nd4j.createFromArray(pos).reshape(b, t);
     }
 
     /** Position ids 0..T-1 for every row [B, T]. */

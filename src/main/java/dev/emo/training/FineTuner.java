@@ -16,6 +16,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -102,7 +103,7 @@ public final class FineTuner {
     }
 
     public Eval evaluate(Blocks.Examples data) {
-        List<INDArray[]> batches = new ArrayList<>();
+        List<Batch> batches = new ArrayList<>();
         int bs = args.perDeviceEvalBatchSize();
         for (int start = 0; start < data.size(); start += bs) {
             int[] rows = new int[Math.min(bs, data.size() - start)];
@@ -127,7 +128,7 @@ public final class FineTuner {
             long microPerEpoch = perEpoch * accum;
             while (position < microPerEpoch && step < total) {
                 if (adaptiveCost) costEmbed = dev.emo.objectives.CostEmbedding.normalizedCopy(model.lmHead().getArr());
-                List<INDArray[]> micro = new ArrayList<>(accum);
+                List<Batch> micro = new ArrayList<>(accum);
                 List<Long> seeds = new ArrayList<>(accum);
                 for (int a = 0; a < accum; a++, position++) {
                     micro.add(batch(trainData, rows(order, position, args.perDeviceTrainBatchSize())));
@@ -210,14 +211,28 @@ public final class FineTuner {
         return r;
     }
 
-    static INDArray[] batch(Blocks.Examples data, int[] rows) {
-        int t = data.blockSize();
+    /**
+     * The rows as one batch, right-padded to the longest (run_clm's rows are all blockSize long): padding has
+     * mask 0, label -100 and segment 0.
+     */
+    static Batch batch(Blocks.Examples data, int[] rows) {
+        int t = 0;
+        for (int r : rows) t = Math.max(t, data.ids()[r].length);
         long[] ids = new long[rows.length * t], mask = new long[rows.length * t];
+        long[] labels = data.labels() == null ? null : new long[rows.length * t], segments = data.segments() == null ? null : new long[rows.length * t];
+        if (labels != null) Arrays.fill(labels, FusedLmLoss.IGNORE);
         for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(data.ids()[rows[i]], 0, ids, i * t, t);
-            System.arraycopy(data.mask()[rows[i]], 0, mask, i * t, t);
+            int len = data.ids()[rows[i]].length;
+            System.arraycopy(data.ids()[rows[i]], 0, ids, i * t, len);
+            System.arraycopy(data.mask()[rows[i]], 0, mask, i * t, len);
+            if (labels != null) System.arraycopy(data.labels()[rows[i]], 0, labels, i * t, len);
+            if (segments != null) System.arraycopy(data.segments()[rows[i]], 0, segments, i * t, len);
         }
-        return new INDArray[]{Nd4j.createFromArray(ids).reshape(rows.length, t), Nd4j.createFromArray(mask).reshape(rows.length, t)};
+        return new Batch(matrix(ids, rows.length, t), matrix(mask, rows.length, t), matrix(labels, rows.length, t), matrix(segments, rows.length, t));
+    }
+
+    private static INDArray matrix(long[] values, int rows, int cols) {
+        return values == null ? null : Nd4j.createFromArray(values).reshape(rows, cols);
     }
 
     /** Next-token targets, ignoring padding (labels = ids where the mask is 1, −100 elsewhere). */

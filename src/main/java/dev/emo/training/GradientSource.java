@@ -25,29 +25,28 @@ public interface GradientSource {
     }
 
     /**
-     * @param microBatches ids and mask [B, T] of each micro-batch, in order
+     * @param microBatches the step's micro-batches, in order
      * @param dropoutSeeds one per micro-batch (LoRA dropout masks)
      */
-    Sum sum(List<INDArray[]> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed);
+    Sum sum(List<Batch> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed);
 
     /** Gives a step's gradient arrays back once the optimizer has used them. */
     void recycle(Map<String, INDArray> grads);
 
-    /** Forward passes only (no dropout): the sums over the batches (ids and mask [B, T] each) at the current weights. */
-    EvalSum evaluate(List<INDArray[]> batches, FusedLmLoss loss, INDArray costEmbed);
+    /** Forward passes only (no dropout): the sums over the batches at the current weights. */
+    EvalSum evaluate(List<Batch> batches, FusedLmLoss loss, INDArray costEmbed);
 
     /** This JVM's trainer. */
     static GradientSource local(GraphTrainer trainer) {
         return new GradientSource() {
             @Override
-            public Sum sum(List<INDArray[]> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed) {
+            public Sum sum(List<Batch> microBatches, List<Long> dropoutSeeds, FusedLmLoss loss, INDArray costEmbed) {
                 Map<String, INDArray> sum = null;
                 double lossSum = 0, mleSum = 0;
                 long tokens = 0, guarded = 0;
                 for (int a = 0; a < microBatches.size(); a++) {
-                    INDArray[] batch = microBatches.get(a);
                     trainer.seedDropout(dropoutSeeds.get(a));
-                    GraphTrainer.Step s = trainer.step(batch[0], batch[1], FineTuner.targets(batch[0], batch[1]), loss, costEmbed);
+                    GraphTrainer.Step s = trainer.step(microBatches.get(a), loss, costEmbed);
                     lossSum += s.loss().loss();
                     mleSum += s.loss().meanMle();
                     tokens += s.loss().tokens();
@@ -68,12 +67,12 @@ public interface GradientSource {
             }
 
             @Override
-            public EvalSum evaluate(List<INDArray[]> batches, FusedLmLoss loss, INDArray costEmbed) {
+            public EvalSum evaluate(List<Batch> batches, FusedLmLoss loss, INDArray costEmbed) {
                 CausalLM model = trainer.model();
                 EvalSum sum = new EvalSum(0, 0, 0);
-                for (INDArray[] batch : batches) {
-                    INDArray logits = model.forward(batch[0], batch[1]);                     // [B, T, V]
-                    FusedLmLoss.Result r = loss.compute(logits.reshape(-1, logits.size(2)), FineTuner.targets(batch[0], batch[1]), costEmbed);
+                for (Batch batch : batches) {
+                    INDArray logits = model.forward(batch.ids(), batch.mask(), batch.segments());   // [B, T, V]
+                    FusedLmLoss.Result r = loss.compute(logits.reshape(-1, logits.size(2)), batch.targets(), costEmbed);
                     // the largest array of an evaluation: freed now rather than at some later GC
                     if (logits.data().closeable()) logits.data().close();
                     sum = sum.add(new EvalSum(r.meanMle() * r.tokens(), r.loss() * r.tokens(), r.tokens()));

@@ -59,7 +59,15 @@ public final class GraphTrainer {
     public record Step(FusedLmLoss.Result loss, Map<String, INDArray> grads) {}
 
     public Step step(INDArray inputIds, INDArray attentionMask, int[] targets, FusedLmLoss loss, INDArray costEmbed) {
-        Map<String, INDArray> feeds = model.feeds(inputIds, attentionMask);
+        return step(model.feeds(inputIds, attentionMask), inputIds, targets, loss, costEmbed);
+    }
+
+    /** A micro-batch's loss and gradients: its own labels, and packed rows where it has segments. */
+    public Step step(Batch batch, FusedLmLoss loss, INDArray costEmbed) {
+        return step(model.feeds(batch.ids(), batch.mask(), batch.segments()), batch.ids(), batch.targets(), loss, costEmbed);
+    }
+
+    private Step step(Map<String, INDArray> feeds, INDArray inputIds, int[] targets, FusedLmLoss loss, INDArray costEmbed) {
         feeds.putAll(model.loraDropoutMasks(inputIds.length(), dropout));
         FusedLmLoss.Result[] result = new FusedLmLoss.Result[1];
         Map<String, INDArray> out = executor.run(feeds, List.of(CausalLM.LOGITS_2D), List.of(gradFeed), first -> {

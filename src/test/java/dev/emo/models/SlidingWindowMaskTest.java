@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** Which keys each query sees under Mistral's sliding window, with padding at the end and inside a row. */
 class SlidingWindowMaskTest {
     /** Row r of the [1, 1, T, T] bias as a string of '+' (seen) and '.' (masked). */
-    private static String seen(INDArray bias, int query) {
+    static String seen(INDArray bias, int query) {
         StringBuilder b = new StringBuilder();
         for (int s = 0; s < bias.size(3); s++) b.append(bias.getFloat(0, 0, query, s) == 0f ? '+' : '.');
         return b.toString();

@@ -63,6 +63,12 @@ public final class Opt extends CausalLM {
         return cumsumPositions(mask, true, -1).add(POSITION_OFFSET);
     }
 
+    /** Packed rows: transformers' OPT looks position_ids up at +2 too. */
+    @Override
+    protected INDArray packedPositionIds(INDArray fromZero) {
+        return fromZero.add(POSITION_OFFSET);
+    }
+
     @Override
     protected INDArray lmHeadSource(Map<String, INDArray> w) {
         return w.get("model.decoder.embed_tokens.weight");
