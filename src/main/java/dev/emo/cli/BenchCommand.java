@@ -118,8 +118,8 @@ final class BenchCommand implements Callable<Integer> {
         boolean training = what.equals("train") || what.equals("spark");
         int rows = what.equals("train") && microBatch > 0 ? microBatch : batch;
         String flag = what.equals("train") && microBatch > 0 ? "--micro_batch" : "--batch";
-        MemoryBudget.require(where, flag + " " + rows + " × " + tokens + " tokens", MemoryBudget.activationBytes(c, rows, tokens, training),
-                "pass " + flag + " " + MemoryBudget.largestFitting(n -> MemoryBudget.activationBytes(c, n, tokens, training), rows)
+        MemoryBudget.require(where, flag + " " + rows + " × " + tokens + " tokens", c.activationBytes(rows, tokens, training),
+                "pass " + flag + " " + MemoryBudget.largestFitting(n -> c.activationBytes(n, tokens, training), rows)
                         + " or less, or a shorter --length");
     }
 

@@ -27,12 +27,12 @@ final class FinetuneLimits {
         TrainingArgs t = s.training();
         int block = s.blockSize();
         MemoryBudget.require(config, "--per_device_train_batch_size " + t.perDeviceTrainBatchSize() + " × --block_size " + block,
-                MemoryBudget.activationBytes(c, t.perDeviceTrainBatchSize(), block, true),
-                "pass --per_device_train_batch_size " + MemoryBudget.largestFitting(n -> MemoryBudget.activationBytes(c, n, block, true),
+                c.activationBytes(t.perDeviceTrainBatchSize(), block, true),
+                "pass --per_device_train_batch_size " + MemoryBudget.largestFitting(n -> c.activationBytes(n, block, true),
                         t.perDeviceTrainBatchSize()) + " or less, and raise --gradient_accumulation_steps for the same batch per step");
         MemoryBudget.require(config, "--per_device_eval_batch_size " + t.perDeviceEvalBatchSize() + " × --block_size " + block,
-                MemoryBudget.activationBytes(c, t.perDeviceEvalBatchSize(), block, false),
-                "pass --per_device_eval_batch_size " + MemoryBudget.largestFitting(n -> MemoryBudget.activationBytes(c, n, block, false),
+                c.activationBytes(t.perDeviceEvalBatchSize(), block, false),
+                "pass --per_device_eval_batch_size " + MemoryBudget.largestFitting(n -> c.activationBytes(n, block, false),
                         t.perDeviceEvalBatchSize()) + " or less");
         long batch = t.perDeviceTrainBatchSize();
         java.util.function.LongToDoubleFunction step = a -> a * (16.0 * batch * block + HEAP_PER_MICRO_BATCH);

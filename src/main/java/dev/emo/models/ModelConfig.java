@@ -63,6 +63,18 @@ public record ModelConfig(
                 headDim, ropeScaling, slidingWindow, variant);
     }
 
+    /**
+     * At least the bytes of float32 activations for one pass over {@code rows} × {@code length} tokens: the
+     * logits over the vocabulary, per layer four hidden-wide and one MLP-wide activation and the attention
+     * scores (rows × heads × length²); twice that when gradients flow back ({@code training}).
+     */
+    public double activationBytes(long rows, long length, boolean training) {
+        double tokens = (double) rows * length;
+        double perToken = vocabSize + numLayers * (4.0 * hiddenSize + intermediateSize);
+        double attention = (double) rows * numHeads * length * length * numLayers;
+        return 4.0 * (tokens * perToken + attention) * (training ? 2 : 1);
+    }
+
     /** Checks shapes that would otherwise fail deep inside the graph. */
     public ModelConfig validate() {
         // a zero or negative size would reach libnd4j as a shape and crash the JVM (issue #11)

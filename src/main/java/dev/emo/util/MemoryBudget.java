@@ -1,13 +1,12 @@
 package dev.emo.util;
 
 import dev.emo.UserError;
-import dev.emo.models.ModelConfig;
 
 /**
  * Rough sizes of what a setting asks libnd4j and the JVM to hold, checked before any work: a
  * product such as batch × length × vocabulary that no machine here can hold fails as one line
  * naming the flag instead of as an OutOfMemoryError, a native allocation failure or a crash
- * after the run folder was written. The estimates are lower bounds (the float32 logits and a few
+ * after the run folder was written (the model's own estimate: ModelConfig.activationBytes). The estimates are lower bounds (the float32 logits and a few
  * activations per layer, no workspace, weights or optimizer state), so a refusal means "cannot fit",
  * never "might be slow".
  */
@@ -21,18 +20,6 @@ public final class MemoryBudget {
             if (total > 0) return total;
         }
         return Runtime.getRuntime().maxMemory();
-    }
-
-    /**
-     * At least the bytes of float32 activations for one pass over {@code rows} × {@code length} tokens: the
-     * logits over the vocabulary, per layer four hidden-wide and one MLP-wide activation and the attention
-     * scores (rows × heads × length²); twice that when gradients flow back ({@code training}).
-     */
-    public static double activationBytes(ModelConfig c, long rows, long length, boolean training) {
-        double tokens = (double) rows * length;
-        double perToken = c.vocabSize() + c.numLayers() * (4.0 * c.hiddenSize() + c.intermediateSize());
-        double attention = (double) rows * c.numHeads() * length * length * c.numLayers();
-        return 4.0 * (tokens * perToken + attention) * (training ? 2 : 1);
     }
 
     /** Refuses {@code bytes} beyond this machine's memory: "FILE: WHAT needs about N GB, more than this machine's M GB; FIX". */
