@@ -48,4 +48,26 @@ public final class Perplexity {
         if (n == 0) throw new IllegalArgumentException("no token to score: every text is a single token");
         return new Result(Math.exp(sum / n), sum / n, n);
     }
+
+    /**
+     * Token-weighted perplexity of the labelled tokens only: instruction examples' ids with their labels
+     * (-100 where the prompt or a chat header is masked), each cut to the model's context, as training
+     * counts them. Label j is the token predicted from ids[0..j), so it pairs with NLL j − 1.
+     */
+    public static Result ofLabelled(CausalLM model, List<int[]> ids, List<int[]> labels, int batchSize) {
+        int max = model.config().maxPositions();
+        List<int[]> seqs = ids.stream().map(s -> s.length > max ? java.util.Arrays.copyOf(s, max) : s).toList();
+        double[][] nll = SequenceScorer.tokenNll(model, seqs, batchSize);
+        double sum = 0;
+        long n = 0;
+        for (int i = 0; i < nll.length; i++) {
+            for (int j = 1; j < seqs.get(i).length; j++) {
+                if (labels.get(i)[j] == dev.emo.data.InstructionData.IGNORE) continue;
+                sum += nll[i][j - 1];
+                n++;
+            }
+        }
+        if (n == 0) throw new IllegalArgumentException("no labelled token to score");
+        return new Result(Math.exp(sum / n), sum / n, n);
+    }
 }

@@ -98,6 +98,10 @@ public final class EvaluationJob {
         long t0 = System.nanoTime();
         CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true, allowOtherBase).model();   // the KV-cache graph also serves plain passes
         Path pplFile = o.perplexityText();
+        if (pplFile != null && dev.emo.data.InstructionData.isInstructionFile(pplFile)) {   // instruction data: its trained tokens only
+            return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok, model,
+                    instructionPerplexity(model, tok, modelDir, pplFile, o.maxPerplexityTexts()), null, t0);
+        }
         List<String> pplDocs = pplFile == null ? null : TextFiles.read(pplFile, TextFiles.detect(pplFile), "text", "--perplexity_file");
         if (pplDocs != null && o.maxPerplexityTexts() > 0 && pplDocs.size() > o.maxPerplexityTexts()) {
             pplDocs = pplDocs.subList(0, o.maxPerplexityTexts());
@@ -107,6 +111,25 @@ public final class EvaluationJob {
             throw UserError.of(pplFile, "holds less than one " + PERPLEXITY_BLOCK + "-token block",
                     "pass a longer --perplexity_file or a larger --max_perplexity_texts");
         }
+        Perplexity.Result ppl = pplBlocks == null ? null : Perplexity.of(model, pplBlocks, 8);
+        return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok, model, ppl, pplDocs, t0);
+    }
+
+    /**
+     * Perplexity of an instruction file's trained tokens (completions, assistant turns), as finetune masks
+     * them (the folder's chat template; the first --max_perplexity_texts examples).
+     */
+    private static Perplexity.Result instructionPerplexity(CausalLM model, Tokenizer tok, Path modelDir, Path file, int maxExamples) {
+        var examples = dev.emo.data.InstructionData.read(file, tok, new dev.emo.data.InstructionData.Settings(modelDir, null, true));
+        if (maxExamples > 0 && examples.size() > maxExamples) examples = examples.subList(0, maxExamples);
+        return Perplexity.ofLabelled(model, examples.stream().map(e -> e.inputIds()).toList(), examples.stream().map(e -> e.labels()).toList(), 8);
+    }
+
+    /** The open-ended rounds, the distribution measures on {@code pplDocs} (plain text, or null) and the report. */
+    private static EvaluationReport evaluate(Path modelDir, Path adapterDir, boolean allowOtherBase, EvaluationSettings o, Path outDir,
+                                             TextEmbedder shared, Listener listener, String name, OpenEndedProtocol protocol,
+                                             List<OpenEndedProtocol.Example> examples, Tokenizer tok, CausalLM model,
+                                             Perplexity.Result ppl, List<String> pplDocs, long t0) {
         CausalLM oracle = o.oracleModel() == null ? null : Models.load(o.oracleModel()).model();
         Tokenizer oracleTok = o.oracleModel() == null ? null : dev.emo.registry.ModelFamilies.tokenizer(o.oracleModel());
         CausalLM reference = o.referenceModel() == null ? null : Models.load(o.referenceModel()).model();
@@ -123,7 +146,6 @@ public final class EvaluationJob {
         } finally {
             if (shared == null) featurizer.close();
         }
-        Perplexity.Result ppl = pplBlocks == null ? null : Perplexity.of(model, pplBlocks, 8);
         DistributionMeasures.Result dist = reference == null ? null : DistributionMeasures.compute(model, reference, tok, pplDocs);
         double secs = (System.nanoTime() - t0) / 1e9;
         EvaluationReport report = EvaluationReport.of(name, o.key(), protocol.name(), o.data().toString(),

@@ -42,6 +42,10 @@ public record EvaluationSettings(Path data, String protocol, int limit, int roun
     public void checkPaths(Path outputDir) {
         requireFile(data, "--data");
         if (perplexityFile != null) requireFile(perplexityFile, "--perplexity_file");
+        if (referenceModel != null && perplexityFile != null && dev.emo.data.InstructionData.isInstructionFile(perplexityFile)) {
+            throw UserError.of(perplexityFile, "is instruction data, and --reference_model's cross-entropies are measured on plain text",
+                    "pass a plain-text --perplexity_file with --reference_model");
+        }
         for (Path dir : new Path[]{oracleModel, referenceModel}) {
             if (dir != null && !Files.isDirectory(dir)) throw UserError.of(dir, "model folder not found", "pass an exported model folder");
         }
