@@ -77,6 +77,12 @@ public final class LlamaStyleConfig {
             throw UserError.of(file, "partial_rotary_factor " + partial + " is not supported (rotary on part of each head)",
                     "only 1.0 (the whole head) is supported");
         }
+        // Qwen's use_sliding_window (false in every released Qwen2.5/Qwen3 config) windows only the layers from
+        // max_window_layers on: not implemented (Mistral's window, every layer, is its family's sliding_window)
+        if (flag(j, "use_sliding_window", file)) {
+            throw UserError.of(file, "use_sliding_window true is not supported for " + modelType,
+                    "set \"use_sliding_window\": false (as the released models ship)");
+        }
         JsonNode types = j.get("layer_types");
         if (types != null && types.isArray()) {
             for (JsonNode t : types) {

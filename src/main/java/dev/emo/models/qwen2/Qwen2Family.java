@@ -1,7 +1,6 @@
 package dev.emo.models.qwen2;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.emo.UserError;
 import dev.emo.models.ModelConfig;
 import dev.emo.models.ModelConfig.LayerVariant;
 import dev.emo.models.llama.LlamaStyleConfig;
@@ -22,19 +21,7 @@ public final class Qwen2Family extends LlamaStyleFamily {
 
     @Override
     public ModelConfig config(JsonNode j, Path file) {
-        refuseSlidingWindow(j, file, modelType());
         return LlamaStyleConfig.read(j, file, modelType(), new LayerVariant(true, false, false, false), 0);
-    }
-
-    /**
-     * Qwen's use_sliding_window (false in every released Qwen2.5/Qwen3 config) windows only the layers
-     * from max_window_layers on: not implemented, so refused by name. Shared with Qwen3.
-     */
-    public static void refuseSlidingWindow(JsonNode j, Path file, String modelType) {
-        if (LlamaStyleConfig.flag(j, "use_sliding_window", file)) {
-            throw UserError.of(file, "use_sliding_window true is not supported for " + modelType,
-                    "set \"use_sliding_window\": false (as the released models ship)");
-        }
     }
 
     /** Qwen2.5's tokenizer adds no BOS (whatever add_bos_token says); eos and pad default to <|endoftext|>. */

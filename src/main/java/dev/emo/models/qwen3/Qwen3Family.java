@@ -6,7 +6,6 @@ import dev.emo.models.ModelConfig.LayerVariant;
 import dev.emo.models.RopeScaling;
 import dev.emo.models.llama.LlamaStyleConfig;
 import dev.emo.models.llama.LlamaStyleFamily;
-import dev.emo.models.qwen2.Qwen2Family;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -24,7 +23,6 @@ public final class Qwen3Family extends LlamaStyleFamily {
 
     @Override
     public ModelConfig config(JsonNode j, Path file) {
-        Qwen2Family.refuseSlidingWindow(j, file, modelType());
         boolean bias = LlamaStyleConfig.flag(j, "attention_bias", file);
         return LlamaStyleConfig.read(j, file, modelType(), new LayerVariant(bias, bias, false, true), 0);
     }
