@@ -33,6 +33,12 @@ public final class GraphTrainer {
     private final GraphExecutor executor;
 
     public GraphTrainer(CausalLM model) {
+        this(model, false);
+    }
+
+    /** @param gradientCheckpointing keep each layer's input only and recompute the layer in the backward pass (HF's flag) */
+    public GraphTrainer(CausalLM model, boolean gradientCheckpointing) {
+        if (gradientCheckpointing) throw new UnsupportedOperationException("gradient checkpointing is being built");
         this.model = model;
         SameDiff sd = model.sameDiff();
         model.freezeBase();                 // with LoRA: no gradients, no optimizer state for the base weights
