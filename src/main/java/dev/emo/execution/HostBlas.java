@@ -148,6 +148,17 @@ public final class HostBlas {
         }
     }
 
+    /**
+     * c = op(a)·op(b) + beta·c, row-major, on arrays addressed by element offsets and leading dimensions
+     * (panels of a matrix: the frozen-linear op's decoded rows against a column block of x or dY).
+     */
+    static void gemm(boolean ta, boolean tb, int m, int n, int k, FloatPointer a, long aAt, int lda,
+                     FloatPointer b, long bAt, int ldb, float beta, FloatPointer c, long cAt, int ldc) {
+        openblas.cblas_sgemm(openblas.CblasRowMajor, ta ? openblas.CblasTrans : openblas.CblasNoTrans,
+                tb ? openblas.CblasTrans : openblas.CblasNoTrans, m, n, k, 1f, new FloatPointer(a).position(a.position() + aAt), lda,
+                new FloatPointer(b).position(b.position() + bAt), ldb, beta, new FloatPointer(c).position(c.position() + cAt), ldc);
+    }
+
     private static void product(FloatPointer a, boolean ta, int lda, FloatPointer b, boolean tb, int ldb, FloatPointer c,
                                 int m, int n, int k) {
         if (!ta && (m == 1 || (m <= ROWS_AS_GEMV && (long) n * k * 4 <= GEMV_CACHE_BYTES))) {

@@ -41,7 +41,7 @@ public abstract class HostOp extends DynamicCustomOp {
      * FlatBuffers form, which stores a custom op by name (hash 0 for a name libnd4j lacks) and
      * re-creates it from ND4J's name→op map.
      */
-    static void register(HostOp... ops) {
+    public static void register(HostOp... ops) {
         for (HostOp op : ops) ImportClassMapping.getOpNameMapping().putIfAbsent(op.opName(), op);
     }
 

@@ -1,7 +1,10 @@
 package dev.emo.models;
 
 import dev.emo.UserError;
+import dev.emo.execution.FrozenLinear;
 import dev.emo.execution.GraphExecutor;
+import dev.emo.lowbit.FrozenWeight;
+import dev.emo.lowbit.PackedMatrix;
 import dev.emo.execution.HostBlas;
 import dev.emo.kernels.FusedLayerNorm;
 import dev.emo.kernels.Heads;
@@ -68,12 +71,19 @@ public abstract class CausalLM {
     private GraphExecutor executor;        // runs the forward graph (created on first use)
 
     private final LoraSpec lora;                                              // null: no adapters
+    private final dev.emo.lowbit.BaseDType baseDtype;                         // float32, or how frozen projections are kept
+    private final Map<String, FrozenWeight> frozen = new LinkedHashMap<>();   // projection weights held packed, by HF name
     private final Map<String, SDVariable> loraParams = new LinkedHashMap<>(); // "<module>.lora_A.weight" [r, in], "….lora_B.weight" [out, r]
 
     protected CausalLM(ModelConfig config, GraphOptions options) {
         this.config = config.validate();
         this.kvCache = options.kvCache();
         this.lora = options.lora();
+        this.baseDtype = options.baseDtype();
+        if (baseDtype.packed() && !dev.emo.kernels.HostOp.enabled()) {
+            throw new dev.emo.UserError("--base_dtype " + baseDtype.flag() + " needs the CPU backend's host ops (this backend: "
+                    + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName() + "); use --base_dtype float32");
+        }
         inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
         attnBias = sd.placeHolder(ATTN_BIAS, DataType.FLOAT, -1, 1, -1, -1);
         batchTime = sd.shape(inputIds).castTo(DataType.INT64);
@@ -276,11 +286,48 @@ public abstract class CausalLM {
         return v;
     }
 
+    /**
+     * The Linear layer {@code module} (weight [out, in], bias [out] if {@code bias}): a float32
+     * parameter through {@link #linear}, or with a packed base a {@link FrozenWeight} multiplied by
+     * the frozen-linear host op; LoRA's side path either way.
+     */
+    protected SDVariable projection(SDVariable x, String module, long out, long in, boolean bias) {
+        if (!baseDtype.packed()) return linear(x, param(module + ".weight", out, in), bias ? param(module + ".bias", out) : null);
+        SDVariable y = lowRank(x, module + ".weight", FrozenLinear.apply(sd, x, frozen(module + ".weight", out, in, false)), in, out);
+        return bias ? y.add(param(module + ".bias", out)) : y;
+    }
+
+    /** GPT-2's Conv1D {@code module}: x [N, in] · W [in, out] + b, W float32 or packed as {@link #projection}. */
+    protected SDVariable conv1dProjection(SDVariable x, String module, long in, long out) {
+        if (!baseDtype.packed()) {
+            SDVariable w = param(module + ".weight", in, out), b = param(module + ".bias", out);
+            return lowRank(x, w.name(), sd.mmul(x, w), in, out).add(b);
+        }
+        SDVariable y = FrozenLinear.apply(sd, x, frozen(module + ".weight", in, out, true)), b = param(module + ".bias", out);
+        return lowRank(x, module + ".weight", y, in, out).add(b);
+    }
+
+    private FrozenWeight frozen(String name, long rows, long cols, boolean inOut) {
+        FrozenWeight w = new FrozenWeight(name, rows, cols, inOut, baseDtype);
+        frozen.put(name, w);
+        return w;
+    }
+
+    /** The projection weights held packed (empty with a float32 base), by Hugging Face name. */
+    public Map<String, FrozenWeight> frozenWeights() {
+        return java.util.Collections.unmodifiableMap(frozen);
+    }
+
+    /** How the base's projection weights are kept. */
+    public dev.emo.lowbit.BaseDType baseDtype() {
+        return baseDtype;
+    }
+
     /** x [N, in] · W [out, in]ᵀ (+ b): PyTorch's Linear layout. */
     protected SDVariable linear(SDVariable x, SDVariable w, SDVariable b) {
         SDVariable y = sd.mmul(x, w, false, true, false);
         long[] shape = w.getShape();                                      // [out, in]
-        y = lowRank(x, w, y, shape[1], shape[0]);
+        y = lowRank(x, w.name(), y, shape[1], shape[0]);
         return b == null ? y : y.add(b);
     }
 
@@ -289,9 +336,9 @@ public abstract class CausalLM {
      * two thin products instead of forming B·A. With lora_dropout, x is first multiplied by a mask
      * placeholder [N, in] ({@link #LORA_DROPOUT} + module): ones unless the trainer feeds a dropout mask.
      */
-    protected SDVariable lowRank(SDVariable x, SDVariable w, SDVariable y, long in, long out) {
-        if (lora == null || !lora.targets(w.name())) return y;
-        String module = LoraSpec.module(w.name());
+    protected SDVariable lowRank(SDVariable x, String weightName, SDVariable y, long in, long out) {
+        if (lora == null || !lora.targets(weightName)) return y;
+        String module = LoraSpec.module(weightName);
         if (lora.dropout() > 0) {
             x = x.mul(sd.placeHolder(LORA_DROPOUT + module, DataType.FLOAT, -1, in));
             dropoutWidths.put(LORA_DROPOUT + module, in);
@@ -381,7 +428,7 @@ public abstract class CausalLM {
     public Map<String, INDArray> mergedWeights() {
         Map<String, INDArray> out = weights();
         if (lora == null) return out;
-        for (String name : params.keySet()) {
+        for (String name : new ArrayList<>(out.keySet())) {   // packed weights too: weights() decoded them
             SDVariable a = loraParams.get(LoraSpec.module(name) + ".lora_A.weight");
             if (!name.endsWith(".weight") || a == null) continue;
             INDArray delta = loraParams.get(LoraSpec.module(name) + ".lora_B.weight").getArr().mmul(a.getArr()).muli(lora.scale()); // [out, in]
@@ -545,18 +592,18 @@ public abstract class CausalLM {
         this.weightsSource = source;
         List<String> unmapped = new ArrayList<>();
         for (Map.Entry<String, INDArray> e : weights.entrySet()) {
+            FrozenWeight fw = frozen.get(e.getKey());
+            if (fw != null) {
+                requireShape(e.getKey(), fw.shape(), e.getValue().shape(), source);
+                fw.set(PackedMatrix.of(e.getValue(), baseDtype));
+                continue;
+            }
             SDVariable v = params.get(e.getKey());
             if (v == null) {
                 if (!isTiedDuplicate(e.getKey(), e.getValue(), weights)) unmapped.add(e.getKey());
                 continue;
             }
-            long[] want = v.getArr().shape();
-            long[] got = e.getValue().shape();
-            if (!java.util.Arrays.equals(want, got)) {
-                throw UserError.of(source, "parameter '" + e.getKey() + "' has shape " + java.util.Arrays.toString(got)
-                                + " but " + config.file().getFileName() + " implies " + java.util.Arrays.toString(want),
-                        "use the config.json that was exported with this model");
-            }
+            requireShape(e.getKey(), v.getArr().shape(), e.getValue().shape(), source);
             v.setArray(e.getValue().castTo(DataType.FLOAT).dup('c'));
         }
         if (!unmapped.isEmpty()) {
@@ -565,9 +612,18 @@ public abstract class CausalLM {
         }
         List<String> missing = new ArrayList<>();
         for (String name : params.keySet()) if (!weights.containsKey(name)) missing.add(name);
+        for (String name : frozen.keySet()) if (!weights.containsKey(name)) missing.add(name);
         if (!missing.isEmpty()) {
             throw UserError.of(source, "no initializer for parameter(s) " + missing,
                     "check that config.json matches the export (layer count, tie_word_embeddings)");
+        }
+    }
+
+    private void requireShape(String name, long[] want, long[] got, Path source) {
+        if (!java.util.Arrays.equals(want, got)) {
+            throw UserError.of(source, "parameter '" + name + "' has shape " + java.util.Arrays.toString(got)
+                            + " but " + config.file().getFileName() + " implies " + java.util.Arrays.toString(want),
+                    "use the config.json that was exported with this model");
         }
     }
 
@@ -592,10 +648,14 @@ public abstract class CausalLM {
         return weightsSource;
     }
 
-    /** Current parameter values by Hugging Face name. */
+    /**
+     * Current parameter values by Hugging Face name, in the graph's order; packed projection weights
+     * decoded to float32 (this inflates them: for small models, merging and export).
+     */
     public Map<String, INDArray> weights() {
         Map<String, INDArray> out = new LinkedHashMap<>();
         params.forEach((k, v) -> out.put(k, v.getArr()));
+        frozen.forEach((k, w) -> out.put(k, w.matrix().toFloat()));
         return out;
     }
 }

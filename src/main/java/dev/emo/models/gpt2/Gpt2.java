@@ -27,22 +27,16 @@ public final class Gpt2 extends CausalLM {
         for (int l = 0; l < c.numLayers(); l++) {
             String p = "transformer.h." + l + ".";
             SDVariable a = layerNorm(x, param(p + "ln_1.weight", d), param(p + "ln_1.bias", d), c.normEps());
-            SDVariable qkv = conv1d(a, param(p + "attn.c_attn.weight", d, 3L * d), param(p + "attn.c_attn.bias", 3L * d));
+            SDVariable qkv = conv1dProjection(a, p + "attn.c_attn", d, 3L * d);
             SDVariable att = attentionOfQkv(qkv, c.numHeads(), c.headDim());
-            x = x.add(conv1d(att, param(p + "attn.c_proj.weight", d, d), param(p + "attn.c_proj.bias", d)));
+            x = x.add(conv1dProjection(att, p + "attn.c_proj", d, d));
 
             SDVariable m = layerNorm(x, param(p + "ln_2.weight", d), param(p + "ln_2.bias", d), c.normEps());
-            SDVariable h = geluNew(conv1d(m, param(p + "mlp.c_fc.weight", d, ff), param(p + "mlp.c_fc.bias", ff)));
-            x = x.add(conv1d(h, param(p + "mlp.c_proj.weight", ff, d), param(p + "mlp.c_proj.bias", d)));
+            SDVariable h = geluNew(conv1dProjection(m, p + "mlp.c_fc", d, ff));
+            x = x.add(conv1dProjection(h, p + "mlp.c_proj", ff, d));
         }
         x = layerNorm(x, param("transformer.ln_f.weight", d), param("transformer.ln_f.bias", d), c.normEps());
         head(x, wte);
-    }
-
-    /** HF's Conv1D: x [N, in] · W [in, out] + b (the weight is stored transposed to a Linear's). */
-    private SDVariable conv1d(SDVariable x, SDVariable w, SDVariable b) {
-        long[] shape = w.getShape();
-        return lowRank(x, w, sd.mmul(x, w), shape[0], shape[1]).add(b);
     }
 
     /** gelu_new (tanh approximation): see kernels.GeluNew. SameDiff's gelu is the sigmoid approximation x·σ(1.702x), and its preciseGelu drops the cubic term. */

@@ -67,7 +67,7 @@ public final class Llama extends CausalLM {
 
     /** The Linear layer {@code module} [out, in], with its bias where the family has one. */
     private SDVariable proj(SDVariable x, String module, long out, long in, boolean bias) {
-        return linear(x, param(module + ".weight", out, in), bias ? param(module + ".bias", out) : null);
+        return projection(x, module, out, in, bias);
     }
 
     /** x [N, heads·hd] normalised per head: RMSNorm of [N·heads, hd] rows with gain w [hd]. */

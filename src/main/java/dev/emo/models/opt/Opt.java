@@ -29,7 +29,7 @@ public final class Opt extends CausalLM {
         SDVariable positions = sd.placeHolder("position_ids", DataType.INT64, -1, -1);
 
         SDVariable x = sd.gather(embed, inputIds.reshape(-1), 0);               // [N, e]
-        if (e != d) x = linear(x, param(p0 + "project_in.weight", d, e), null);  // [N, d]
+        if (e != d) x = projection(x, p0 + "project_in", d, e, false);  // [N, d]
         x = x.add(sd.gather(pos, positions.reshape(-1), 0));
         boolean pre = c.preLayerNorm();
         for (int l = 0; l < c.numLayers(); l++) {
@@ -49,12 +49,12 @@ public final class Opt extends CausalLM {
             if (!pre) x = layerNorm(x, lnFw, lnFb, c.normEps());
         }
         if (pre) x = layerNorm(x, param(p0 + "final_layer_norm.weight", d), param(p0 + "final_layer_norm.bias", d), c.normEps());
-        if (e != d) x = linear(x, param(p0 + "project_out.weight", e, d), null);
+        if (e != d) x = projection(x, p0 + "project_out", e, d, false);
         head(x, embed);
     }
 
     private SDVariable lin(SDVariable x, String module, int out, int in) {
-        return linear(x, param(module + ".weight", out, in), param(module + ".bias", out));
+        return projection(x, module, out, in, true);
     }
 
     /** HF: positions = cumsum(mask)·mask − 1, looked up at +2; padding gets index 1. */
