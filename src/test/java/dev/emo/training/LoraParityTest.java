@@ -1,6 +1,7 @@
 package dev.emo.training;
 
 import dev.emo.Fixtures;
+import dev.emo.lowbit.BaseDType;
 import dev.emo.models.CausalLM;
 import dev.emo.models.GraphOptions;
 import dev.emo.models.LoraSpec;
@@ -84,10 +85,14 @@ class LoraParityTest {
 
     @TestFactory
     Stream<DynamicTest> adapterGradientsAreTheChainRuleThroughTheWeightGradient() {
-        return Fixtures.allModels().stream().flatMap(dir -> Stream.of("mle", "emo").map(objective ->
-                DynamicTest.dynamicTest(dir.getFileName() + " " + objective, () -> {
+        // and on a base kept in bfloat16 (issue #22): merged = its stored values + (α/r)·B·A in a float32 graph
+        return Fixtures.allModels().stream().flatMap(dir -> Stream.of("mle", "emo", "mle bfloat16", "emo bfloat16").map(variant ->
+                DynamicTest.dynamicTest(dir.getFileName() + " " + variant, () -> {
+                    String objective = variant.split(" ")[0];
+                    BaseDType base = variant.endsWith("bfloat16") ? BaseDType.BFLOAT16 : BaseDType.FLOAT32;
                     LoraSpec spec = spec(dir);
-                    CausalLM lora = Models.load(dir, new GraphOptions(false, spec)).model();
+                    CausalLM lora = Models.load(dir, new GraphOptions(false, spec, base)).model();
+                    assertEquals(base.packed(), !lora.frozenWeights().isEmpty(), "the projections are packed where the base is");
                     INDArray cost = CostEmbedding.normalizedCopy(lora.lmHead().getArr());
                     randomAdapters(lora);
                     CausalLM merged = Models.build(lora.config(), false);
@@ -121,8 +126,8 @@ class LoraParityTest {
                         worst = Math.max(worst, Math.max(ea, eb));
                     }
                     double overall = Math.sqrt(diffSq / wantSq);
-                    System.out.printf("[lora-grad] %-22s %-4s relative error %.2e over all adapters; per tensor at most %.2e (%s)%n",
-                            dir.getFileName(), objective, overall, worst, worstName);
+                    System.out.printf("[lora-grad] %-22s %-13s relative error %.2e over all adapters; per tensor at most %.2e (%s)%n",
+                            dir.getFileName(), variant, overall, worst, worstName);
                     // over all adapters together: a tensor whose gradient is small (layer 0's q_proj in the post-LN
                     // OPT: 1e-4 per tensor) carries float32 noise of both backward passes, not a chain-rule error
                     assertTrue(overall <= 1e-5, "adapter gradients vs the chain rule: relative error " + overall);
