@@ -1,6 +1,7 @@
 package dev.emo.lowbit;
 
 import dev.emo.util.HalfFloats;
+import org.bytedeco.javacpp.BytePointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -12,7 +13,7 @@ import java.util.Random;
 import java.util.stream.IntStream;
 
 /**
- * A [rows, cols] matrix kept off-heap in a {@link BaseDType} (bfloat16, float16 or Q8_0), row by row,
+ * A [rows, cols] matrix kept off-heap (JavaCPP memory, as ND4J's arrays) in a {@link BaseDType} (bfloat16, float16 or Q8_0), row by row,
  * little-endian as safetensors and GGUF store it. Never inflated whole: {@link #decodeRows} writes a
  * panel of rows as float32 into a caller's scratch buffer. bfloat16/float16 hold a checkpoint's values
  * exactly (written through {@link #putRaw}); from float32 they round to nearest even, as torch's
@@ -29,7 +30,8 @@ public final class PackedMatrix {
     private final BaseDType dtype;
     private final int rows, cols;
     private final int rowBytes;
-    private final ByteBuffer data;   // rows · rowBytes, direct, little-endian
+    private final BytePointer memory; // JavaCPP's: not capped by -XX:MaxDirectMemorySize (= -Xmx unless set), as direct ByteBuffers are
+    private final ByteBuffer data;    // a view of memory: rows · rowBytes, little-endian
 
     public PackedMatrix(BaseDType dtype, long rows, long cols) {
         if (!dtype.packed()) throw new IllegalArgumentException("float32 weights stay ND4J arrays");
@@ -42,7 +44,8 @@ public final class PackedMatrix {
         this.rows = (int) rows;
         this.cols = (int) cols;
         this.rowBytes = (int) dtype.rowBytes(cols);
-        this.data = ByteBuffer.allocateDirect((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        this.memory = new BytePointer(bytes);
+        this.data = memory.zero().asByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     }
 
     /** {@code w} [rows, cols] float, rounded (or quantised) into a new matrix. */
