@@ -1,8 +1,12 @@
 package dev.emo.bench;
 
-import dev.emo.util.Rss;
-import dev.emo.registry.Architectures;
+import dev.emo.lowbit.BaseDType;
 import dev.emo.models.CausalLM;
+import dev.emo.models.GraphOptions;
+import dev.emo.models.LoraSpec;
+import dev.emo.registry.Architectures;
+import dev.emo.registry.ModelFamilies;
+import dev.emo.util.Rss;
 import dev.emo.objectives.CostEmbedding;
 import dev.emo.objectives.FusedLmLoss;
 import dev.emo.objectives.Objective;
@@ -34,12 +38,28 @@ public final class TrainStepBenchmark {
 
     /** @param loraR LoRA rank on the family's default targets (α = 2r), or 0 for full fine-tuning */
     public static Result run(String arch, Objective objective, int batch, int microBatch, int length, int steps, long seed, int loraR) {
+        return run(arch, objective, batch, microBatch, length, steps, seed, loraR, BaseDType.FLOAT32, false);
+    }
+
+    /** The adapters {@link #run} trains at rank {@code loraR} (α = 2r, the family's default targets), or null for 0. */
+    public static LoraSpec lora(String arch, int loraR) {
+        return loraR == 0 ? null : new LoraSpec(loraR, 2.0 * loraR, 0, ModelFamilies.of(Architectures.config(arch)).defaultLoraTargets());
+    }
+
+    /**
+     * @param base          how the frozen base's projections are kept (packed types need {@code loraR} > 0)
+     * @param checkpointing recompute each layer in the backward pass instead of keeping its activations
+     */
+    public static Result run(String arch, Objective objective, int batch, int microBatch, int length, int steps, long seed, int loraR,
+                             BaseDType base, boolean checkpointing) {
         if (batch % microBatch != 0) throw new IllegalArgumentException("batch " + batch + " is not a multiple of micro-batch " + microBatch);
-        dev.emo.models.LoraSpec lora = loraR == 0 ? null : new dev.emo.models.LoraSpec(loraR, 2.0 * loraR, 0,
-                dev.emo.registry.ModelFamilies.of(Architectures.config(arch)).defaultLoraTargets());
-        CausalLM model = Architectures.randomModel(arch, seed, new dev.emo.models.GraphOptions(false, lora));
-        GraphTrainer trainer = new GraphTrainer(model);
-        INDArray cost = CostEmbedding.normalizedCopy(model.lmHead().getArr());
+        long t = System.nanoTime();
+        CausalLM model = Architectures.randomModel(arch, seed, new GraphOptions(false, lora(arch, loraR), base));
+        System.out.printf("  %-6s model with random weights (%s base) in %.1f s, RSS %d MB%n", objective.kind(), base.flag(),
+                (System.nanoTime() - t) / 1e9, Rss.currentMb());
+        GraphTrainer trainer = new GraphTrainer(model, checkpointing);
+        // the normalised head copy only where the objective reads it (FusedLmLoss ignores it otherwise): [V, d'] floats
+        INDArray cost = objective.needsDemd() ? CostEmbedding.normalizedCopy(model.lmHead().getArr()) : null;
         FusedLmLoss loss = new FusedLmLoss(objective);
         AdamW opt = new AdamW(0.9, 0.999, 1e-8, 0.0, name -> true);   // no weight decay here
         Random rng = new Random(seed);

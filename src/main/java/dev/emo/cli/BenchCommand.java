@@ -2,12 +2,17 @@ package dev.emo.cli;
 
 import dev.emo.bench.ForwardBenchmark;
 import dev.emo.bench.GenerationBenchmark;
+import dev.emo.bench.MemoryReport;
 import dev.emo.bench.MauveBenchmark;
 import dev.emo.bench.SparkBenchmark;
 import dev.emo.bench.TrainStepBenchmark;
+import dev.emo.bench.TrainingFlops;
+import dev.emo.lowbit.BaseDType;
 import dev.emo.models.ModelConfig;
 import dev.emo.objectives.Objective;
 import dev.emo.registry.Architectures;
+import dev.emo.registry.MemoryEstimate;
+import dev.emo.registry.ModelShapes;
 import dev.emo.util.MemoryBudget;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,7 +23,8 @@ import java.util.concurrent.Callable;
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmarks (numbers only, no pass/fail) on reference-sized models with random weights.")
 final class BenchCommand implements Callable<Integer> {
-    @Option(names = "--what", defaultValue = "forward", description = "forward | train | generate | mauve | spark (default: ${DEFAULT-VALUE})")
+    @Option(names = "--what", defaultValue = "forward",
+            description = "forward | train | memory (train's memory estimate, printed) | generate | mauve | spark (default: ${DEFAULT-VALUE})")
     String what;
 
     @Option(names = "--objectives", defaultValue = "mle,emo,mixce,tailr", split = ",",
@@ -32,10 +38,18 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--lora_r", defaultValue = "0", description = "train: LoRA adapters of this rank on the family's default targets, α = 2r (0 = full fine-tuning)")
     int loraR;
 
+    @Option(names = "--base_dtype", defaultValue = "auto", description = "train, memory: how the frozen base's projections are kept, "
+            + "auto|float32|bfloat16|float16|q8_0 (auto: bfloat16 with --lora_r > 0, float32 for full fine-tuning; default: ${DEFAULT-VALUE})")
+    String baseDtype;
+
+    @Option(names = "--gradient_checkpointing", description = "train, memory: keep each layer's input only and recompute the layer in the backward pass")
+    boolean gradientCheckpointing;
+
     @Option(names = "--steps", defaultValue = "6", description = "train: steps per objective (default: ${DEFAULT-VALUE})")
     int steps;
 
-    @Option(names = "--arch", defaultValue = "gpt2-small", description = "gpt2-small | gpt2-medium | opt-125m | opt-350m | llama-tiny (default: ${DEFAULT-VALUE})")
+    @Option(names = "--arch", defaultValue = "gpt2-small", completionCandidates = ArchNames.class,
+            description = "one of the registry's sizes: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE})")
     String arch;
 
     @Option(names = "--batch", defaultValue = "8", description = "default: ${DEFAULT-VALUE}")
@@ -69,6 +83,14 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "train, generate: also write the figures to this JSON file")
     java.nio.file.Path json;
 
+    /** The registry's reference sizes, for --arch's help. */
+    static final class ArchNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Architectures.names().iterator();
+        }
+    }
+
     @Override
     public Integer call() {
         // sizes reach libnd4j as shapes: a zero there crashes the JVM, so each is checked first
@@ -81,13 +103,15 @@ final class BenchCommand implements Callable<Integer> {
         if (microBatch < 0 || (microBatch > 0 && batch % microBatch != 0)) {
             throw new dev.emo.UserError("--micro_batch " + microBatch + ": must be 0 (none) or divide --batch " + batch);
         }
-        if (!java.util.List.of("forward", "train", "generate", "mauve", "spark").contains(what)) {
-            throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train, generate, mauve or spark");
+        if (!java.util.List.of("forward", "train", "memory", "generate", "mauve", "spark").contains(what)) {
+            throw new dev.emo.UserError("--what " + what + ": unknown benchmark; use forward, train, memory, generate, mauve or spark");
         }
+        BaseDType base = what.equals("train") || what.equals("memory") ? base() : null;
         if (what.equals("train")) dev.emo.util.Lists.requireDistinct("--objectives", objectives);
         if (!what.equals("mauve")) checkAgainstArch();
         checkJsonTarget();
-        if (what.equals("train")) return train();
+        if (what.equals("memory")) return memory(base);
+        if (what.equals("train")) return train(base, requireMemory(base));
         if (what.equals("generate")) return generate();
         if (what.equals("mauve")) return mauve();
         if (what.equals("spark")) return spark();
@@ -98,9 +122,42 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** --base_dtype resolved: "auto" takes the random weights as a bfloat16 checkpoint's (bench has none). */
+    private BaseDType base() {
+        BaseDType base = baseDtype.equalsIgnoreCase("auto") ? BaseDType.auto("BF16", loraR > 0) : BaseDType.parse(baseDtype);
+        if (base == null) throw new dev.emo.UserError("--base_dtype " + baseDtype + ": unknown; use " + BaseDType.choices());
+        if (base.packed() && loraR == 0) {
+            throw dev.emo.UserError.of("--base_dtype " + base.flag(), "a packed base is frozen, and full fine-tuning (--lora_r 0) trains "
+                    + "every weight in float32", "pass --lora_r 16 (LoRA adapters on the packed base) or --base_dtype float32");
+        }
+        return base;
+    }
+
+    /** What one training pass holds at these flags: --micro_batch rows (else --batch), the heaviest objective's loss buffers. */
+    private MemoryEstimate.Setting memorySetting(BaseDType base) {
+        boolean demd = objectives.stream().anyMatch(o -> Objective.of(o).needsDemd());
+        return new MemoryEstimate.Setting(TrainStepBenchmark.lora(arch, loraR), base, gradientCheckpointing,
+                microBatch > 0 ? microBatch : batch, length, demd);
+    }
+
+    /** The whole step's estimate against this JVM, refused in one line (naming the flags that fit) before any weight exists. */
+    private ModelShapes requireMemory(BaseDType base) {
+        ModelShapes shapes = ModelShapes.of(Architectures.config(arch));
+        MemoryEstimate.require("bench --arch " + arch, shapes, memorySetting(base), microBatch > 0 ? "--micro_batch" : "--batch");
+        return shapes;
+    }
+
+    private int memory(BaseDType base) {
+        ModelShapes shapes = ModelShapes.of(Architectures.config(arch));
+        MemoryEstimate e = MemoryEstimate.of(shapes, memorySetting(base));
+        System.out.print(MemoryReport.of(arch, e, shapes, MemoryEstimate.Budget.ofThisJvm()));
+        return 0;
+    }
+
     /**
      * The lengths against the architecture's positions (a position beyond them is read out of bounds in
-     * native code: SIGSEGV) and batch × length against this machine's memory, before any model is built.
+     * native code: SIGSEGV) and batch × length against this machine's memory, before any model is built
+     * (train's whole step: {@link #requireMemory}).
      */
     private void checkAgainstArch() {
         ModelConfig c = Architectures.config(arch);
@@ -115,11 +172,11 @@ final class BenchCommand implements Callable<Integer> {
         if (loraR > c.hiddenSize()) {
             throw dev.emo.UserError.of(where, "--lora_r " + loraR + " is more than the layers' width " + c.hiddenSize(), "pass --lora_r " + c.hiddenSize() + " or less");
         }
-        boolean training = what.equals("train") || what.equals("spark");
-        int rows = what.equals("train") && microBatch > 0 ? microBatch : batch;
-        String flag = what.equals("train") && microBatch > 0 ? "--micro_batch" : "--batch";
-        MemoryBudget.require(where, flag + " " + rows + " × " + tokens + " tokens", c.activationBytes(rows, tokens, training),
-                "pass " + flag + " " + MemoryBudget.largestFitting(n -> c.activationBytes(n, tokens, training), rows)
+        // memory: a printed estimate, any size may be asked about; train: MemoryEstimate checks the whole step (requireMemory)
+        if (what.equals("memory") || what.equals("train")) return;
+        boolean training = what.equals("spark");
+        MemoryBudget.require(where, "--batch " + batch + " × " + tokens + " tokens", c.activationBytes(batch, tokens, training),
+                "pass --batch " + MemoryBudget.largestFitting(n -> c.activationBytes(n, tokens, training), batch)
                         + " or less, or a shorter --length");
     }
 
@@ -189,23 +246,28 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private int train() {
+    private int train(BaseDType dtype, ModelShapes shapes) {
         java.util.List<TrainStepBenchmark.Result> results = new java.util.ArrayList<>();
         for (String o : objectives) {
-            results.add(TrainStepBenchmark.run(arch, Objective.of(o), batch, microBatch > 0 ? microBatch : batch, length, steps, 1, loraR));
+            results.add(TrainStepBenchmark.run(arch, Objective.of(o), batch, microBatch > 0 ? microBatch : batch, length, steps, 1, loraR,
+                    dtype, gradientCheckpointing));
             System.gc();   // the previous objective's model, moments and loss buffers, before the next one is measured
         }
-        System.out.printf("%ntraining step, %s, batch %dx%d (micro-batch %d), %d cores (median of steps 2..%d)%n", arch, batch,
-                length, microBatch > 0 ? microBatch : batch, Runtime.getRuntime().availableProcessors(), steps);
+        double flops = TrainingFlops.perStep(shapes, TrainStepBenchmark.lora(arch, loraR), gradientCheckpointing, batch, length);
+        System.out.printf("%ntraining step, %s, batch %dx%d (micro-batch %d), %s, %s base%s, %d cores (median of steps 2..%d)%n", arch, batch,
+                length, microBatch > 0 ? microBatch : batch, loraR > 0 ? "LoRA r " + loraR : "full fine-tuning", dtype.flag(),
+                gradientCheckpointing ? ", gradient checkpointing" : "", Runtime.getRuntime().availableProcessors(), steps);
+        System.out.printf("  %.1f GFLOP a step (bench.TrainingFlops: weight and attention products, full T² scores)%n", flops / 1e9);
         double base = results.get(0).medianSeconds();
         java.util.Map<String, Object> figures = new java.util.LinkedHashMap<>();
         for (TrainStepBenchmark.Result r : results) {
             long peak = Arrays.stream(r.rssMb()).max().orElse(-1);
-            System.out.printf("  %-8s %7.2f s/step  %6.1f tokens/s  x%.2f of %s  peak RSS %d MB  RSS by step %s%n",
-                    r.objective(), r.medianSeconds(), r.tokensPerSecond(), r.medianSeconds() / base,
+            double gflops = flops / r.medianSeconds() / 1e9;
+            System.out.printf("  %-8s %7.2f s/step  %6.1f tokens/s  %5.1f GFLOP/s  x%.2f of %s  peak RSS %d MB  RSS by step %s%n",
+                    r.objective(), r.medianSeconds(), r.tokensPerSecond(), gflops, r.medianSeconds() / base,
                     results.get(0).objective(), peak, Arrays.toString(r.rssMb()));
             figures.put(r.kind(), java.util.Map.of("tokens_per_s", r.tokensPerSecond(), "seconds_per_step", r.medianSeconds(),
-                    "peak_rss_mb", peak, "rss_mb_by_step", r.rssMb(), "seconds_by_step", r.seconds()));
+                    "peak_rss_mb", peak, "rss_mb_by_step", r.rssMb(), "seconds_by_step", r.seconds(), "gflops_per_s", gflops));
         }
         writeJson(figures);
         return 0;

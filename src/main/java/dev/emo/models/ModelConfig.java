@@ -69,10 +69,19 @@ public record ModelConfig(
      * scores (rows × heads × length²); twice that when gradients flow back ({@code training}).
      */
     public double activationBytes(long rows, long length, boolean training) {
+        double logits = 4.0 * rows * length * vocabSize * (training ? 2 : 1);
+        return logits + numLayers * layerActivationBytes(rows, length, training);
+    }
+
+    /**
+     * One layer's share of {@link #activationBytes}: four hidden-wide and one MLP-wide float per token and
+     * the attention scores (rows × heads × length²), twice that with gradients (what gradient checkpointing
+     * holds for the one layer it recomputes at a time).
+     */
+    public double layerActivationBytes(long rows, long length, boolean training) {
         double tokens = (double) rows * length;
-        double perToken = vocabSize + numLayers * (4.0 * hiddenSize + intermediateSize);
-        double attention = (double) rows * numHeads * length * length * numLayers;
-        return 4.0 * (tokens * perToken + attention) * (training ? 2 : 1);
+        double attention = (double) rows * numHeads * length * length;
+        return 4.0 * (tokens * (4.0 * hiddenSize + intermediateSize) + attention) * (training ? 2 : 1);
     }
 
     /** Checks shapes that would otherwise fail deep inside the graph. */

@@ -3,8 +3,9 @@ package dev.emo.registry;
 import dev.emo.UserError;
 import dev.emo.models.CausalLM;
 import dev.emo.models.ModelConfig;
-import org.nd4j.autodiff.samediff.SDVariable;
-import org.nd4j.linalg.api.buffer.DataType;
+import dev.emo.lowbit.FrozenWeight;
+import dev.emo.lowbit.PackedMatrix;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.List;
@@ -31,24 +32,32 @@ public final class Architectures {
         return randomModel(name, seed, dev.emo.models.GraphOptions.PLAIN);
     }
 
-    /** With LoRA options: random adapters too (A as PEFT initialises it, B small and non-zero, so the adapters count). */
+    /**
+     * With LoRA options: random adapters too (A as PEFT initialises it, B small and non-zero, so the adapters count).
+     * With a packed base ({@code options.baseDtype()}), each projection weight is generated row by row in its
+     * storage type: a 7B model's float32 projections (26 GB) never exist. The float parameters are filled in
+     * place, in the arrays the graph was built with, so no second copy of a 0.5 GB embedding is made.
+     */
     public static CausalLM randomModel(String name, long seed, dev.emo.models.GraphOptions options) {
         ModelConfig config = config(name);
         var family = ModelFamilies.of(config);
         CausalLM model = Models.build(config, options);
         Nd4j.getRandom().setSeed(seed);
         for (var e : model.params().entrySet()) {
-            SDVariable v = e.getValue();
-            long[] shape = v.getArr().shape();
-            boolean gain = shape.length == 1 && family.isNorm(e.getKey()) && e.getKey().endsWith(".weight");
-            if (gain) v.setArray(Nd4j.ones(DataType.FLOAT, shape));
-            else if (shape.length == 1) v.setArray(Nd4j.zeros(DataType.FLOAT, shape));
-            else v.setArray(Nd4j.randn(DataType.FLOAT, shape).muli(0.02));
+            INDArray arr = e.getValue().getArr();
+            boolean gain = arr.rank() == 1 && family.isNorm(e.getKey()) && e.getKey().endsWith(".weight");
+            if (gain) arr.assign(1);
+            else if (arr.rank() == 1) arr.assign(0);
+            else Nd4j.randn(arr).muli(0.02);
+        }
+        long part = 0;   // each matrix its own seed, in the graph's order (PackedMatrix.random fills its rows in parallel)
+        for (FrozenWeight w : model.frozenWeights().values()) {
+            w.set(PackedMatrix.random(w.dtype(), w.shape()[0], w.shape()[1], 0.02, seed * 7919 + part++));
         }
         if (model.lora() != null) {
             model.initLora(new java.util.Random(seed));
             model.loraParams().forEach((k, v) -> {
-                if (k.endsWith(".lora_B.weight")) v.setArray(Nd4j.randn(DataType.FLOAT, v.getArr().shape()).muli(0.02));
+                if (k.endsWith(".lora_B.weight")) Nd4j.randn(v.getArr()).muli(0.02);
             });
         }
         return model;

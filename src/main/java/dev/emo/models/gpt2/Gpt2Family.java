@@ -77,7 +77,8 @@ public final class Gpt2Family implements ModelFamily {
     public Map<String, ModelConfig> referenceSizes() {
         return Map.of(
                 "gpt2-small", size("gpt2-small", 768, 12, 12),
-                "gpt2-medium", size("gpt2-medium", 1024, 24, 16));
+                "gpt2-medium", size("gpt2-medium", 1024, 24, 16),
+                "gpt2-large", size("gpt2-large", 1280, 36, 20));
     }
 
     private ModelConfig size(String name, int d, int layers, int heads) {

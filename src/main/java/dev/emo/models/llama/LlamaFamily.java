@@ -38,6 +38,17 @@ public final class LlamaFamily extends LlamaStyleFamily {
                 "silu", true, true, 2048, 500000, 128000, 128001, -1)
                 .with(64, new RopeScaling("llama3", 32, 1, 4, 8192), 0, LayerVariant.PLAIN);
         return Map.of("llama-tiny", new ModelConfig(Path.of("<llama-tiny>"), modelType(), 32000, 512, 8, 8, 4, 1376, 2048, 1e-5,
-                "silu", true, true, 512, 10000, 1, 2, -1), "llama3.2-1b", llama32);
+                        "silu", true, true, 512, 10000, 1, 2, -1), "llama3.2-1b", llama32,
+                // TinyLlama-1.1B: Llama 2's tokenizer and layer, 32 query / 4 key-value heads, untied head
+                "tinyllama-1.1b", untied("tinyllama-1.1b", 2048, 22, 32, 4, 5632, 2048),
+                // the EMO paper's LLaMA sizes (Llama 2's 4,096 positions; LLaMA 1 has the same shapes with 2,048)
+                "llama-7b", untied("llama-7b", 4096, 32, 32, 32, 11008, 4096),
+                "llama-13b", untied("llama-13b", 5120, 40, 40, 40, 13824, 4096));
+    }
+
+    /** A Llama-2-style size: vocabulary 32,000, rotary θ 10,000, RMSNorm ε 1e-5, untied head. */
+    private ModelConfig untied(String name, int d, int layers, int heads, int kvHeads, int ff, int positions) {
+        return new ModelConfig(Path.of("<" + name + ">"), modelType(), 32000, d, layers, heads, kvHeads, ff, positions, 1e-5,
+                "silu", false, true, d, 10000, 1, 2, -1);
     }
 }

@@ -71,6 +71,8 @@ public final class OptFamily implements ModelFamily {
                         "relu", true, true, 768, 0, 2, 2, 1),
                 // post-LN, 512-wide embeddings projected in and out
                 "opt-350m", new ModelConfig(Path.of("<opt-350m>"), modelType(), 50272, 1024, 24, 16, 16, 4096, 2048, 1e-5,
-                        "relu", true, false, 512, 0, 2, 2, 1));
+                        "relu", true, false, 512, 0, 2, 2, 1),
+                "opt-1.3b", new ModelConfig(Path.of("<opt-1.3b>"), modelType(), 50272, 2048, 24, 32, 32, 8192, 2048, 1e-5,
+                        "relu", true, true, 2048, 0, 2, 2, 1));
     }
 }
