@@ -11,7 +11,7 @@ public final class MemoryReport {
 
     public static String of(String arch, MemoryEstimate e, ModelShapes shapes, MemoryEstimate.Budget budget) {
         MemoryEstimate.Setting s = e.setting();
-        String base = s.base().packed() ? s.base().flag() + " (direct buffers)" : "float32";
+        String base = s.base().packed() ? s.base().flag() + " (off-heap)" : "float32";
         long rest = e.weights() - shapes.projectionBytes(s.base());
         long trainable = s.lora() != null ? shapes.adapterElements(s.lora()) : shapes.parameters();
         long stored = e.weights() + e.trainable() + e.activationsStored() + e.logits();
@@ -29,9 +29,8 @@ public final class MemoryReport {
                 gb(e.activationsStored()), gb(e.activationsRecomputed())));
         out.append(String.format(Locale.ROOT, "  logits, loss     %7.2f GB%n", gb(e.logits())));
         out.append(String.format(Locale.ROOT, "  total            %7.2f GB  without checkpointing, %.2f GB with%n", gb(stored), gb(recomputed)));
-        out.append(String.format(Locale.ROOT, "  this JVM         %.1f GB of memory, %.1f GB of direct buffers: %s%n", gb(budget.memory()),
-                gb(budget.direct()), e.total() > budget.memory() ? "does not fit" : e.directBytes() > budget.direct()
-                        ? "fits the machine, not the direct-buffer cap (-XX:MaxDirectMemorySize)" : "fits"));
+        out.append(String.format(Locale.ROOT, "  this JVM         %.1f GB of memory: %s%n", gb(budget.memory()),
+                e.total() > budget.memory() ? "does not fit" : "fits"));
         out.append(String.format(Locale.ROOT, "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f | %.2f |%n", arch, s.base().flag(),
                 gb(e.weights()), gb(e.trainable()), gb(e.activationsStored()), gb(e.activationsRecomputed()), gb(e.logits()), gb(stored), gb(recomputed)));
         return out.toString();

@@ -23,11 +23,11 @@ import java.util.Locale;
  *                              activations at a time while it is recomputed and differentiated
  * @param logits                [B·T, V] floats: the logits, q turned in place into dL/dz, the gradient as fed to the graph,
  *                              and for DEMD objectives the cosines [B·T, V] and the cost embedding [V, d']
- * @param directBytes           the share of {@code weights} held as packed projections: direct ByteBuffers, which the
- *                              JVM caps at -XX:MaxDirectMemorySize (by default the heap's -Xmx)
+ * @param packedBytes           the share of {@code weights} held as packed projections (JavaCPP memory, like ND4J's
+ *                              arrays: bounded by the machine and EMO_MAX_RAM, not by -Xmx)
  */
 public record MemoryEstimate(Setting setting, long weights, long trainable, long activationsStored, long activationsRecomputed,
-                             long logits, long directBytes) {
+                             long logits, long packedBytes) {
 
     /**
      * What the flags choose. {@code lora} null: full fine-tuning (base float32); {@code costEmbedding}: the objective
@@ -49,24 +49,12 @@ public record MemoryEstimate(Setting setting, long weights, long trainable, long
         }
     }
 
-    /** The bytes this JVM may fill: the machine's memory (JavaCPP's cap where one is set), and the direct-buffer cap. */
-    public record Budget(long memory, long direct) {
+    /** The bytes this JVM may fill: the machine's memory, or JavaCPP's cap (run.sh's EMO_MAX_RAM) where one is set. */
+    public record Budget(long memory) {
         public static Budget ofThisJvm() {
             long memory = dev.emo.util.MemoryBudget.physicalBytes(), javacpp = org.bytedeco.javacpp.Pointer.maxPhysicalBytes();
             if (javacpp > 0) memory = Math.min(memory, javacpp);
-            return new Budget(memory, maxDirectBytes());
-        }
-
-        /** -XX:MaxDirectMemorySize, or what the JDK takes when it is not set (0): Runtime.maxMemory(), the heap's cap. */
-        private static long maxDirectBytes() {
-            try {
-                var hotspot = java.lang.management.ManagementFactory.getPlatformMXBean(com.sun.management.HotSpotDiagnosticMXBean.class);
-                long set = Long.parseLong(hotspot.getVMOption("MaxDirectMemorySize").getValue());
-                if (set > 0) return set;
-            } catch (RuntimeException e) {
-                // not HotSpot: the JDK's own default below
-            }
-            return Runtime.getRuntime().maxMemory();
+            return new Budget(memory);
         }
     }
 
@@ -99,7 +87,7 @@ public record MemoryEstimate(Setting setting, long weights, long trainable, long
     }
 
     boolean fits(Budget b) {
-        return total() <= b.memory() && directBytes <= b.direct();
+        return total() <= b.memory();
     }
 
     /** {@link #require(Object, ModelShapes, Setting, String, Budget)} against this JVM's budget. */
@@ -109,16 +97,11 @@ public record MemoryEstimate(Setting setting, long weights, long trainable, long
 
     /**
      * The estimate, or a one-line refusal where it exceeds the budget, whose fix names the flags (tried through
-     * this estimator) that would make it fit: checkpointing, a 16- or 8-bit base, LoRA, then a smaller batch;
-     * a direct-buffer shortfall alone is fixed by -XX:MaxDirectMemorySize.
+     * this estimator) that would make it fit: checkpointing, a 16- or 8-bit base, LoRA, then a smaller batch.
      */
     public static MemoryEstimate require(Object where, ModelShapes shapes, Setting s, String batchFlag, Budget budget) {
         MemoryEstimate e = of(shapes, s);
         if (e.fits(budget)) return e;
-        if (e.total() <= budget.memory()) {
-            throw UserError.of(where, "the " + s.base().flag() + " projections take " + gb(e.directBytes) + " of direct memory, more than this JVM's "
-                    + gb(budget.direct()) + " (-XX:MaxDirectMemorySize, by default the heap's -Xmx)", directFix(e));
-        }
         throw UserError.of(where, s.describe(batchFlag) + " needs about " + gb(e.total()) + " of memory (" + e.parts()
                 + "), more than this machine's " + gb(budget.memory()), fix(shapes, s, batchFlag, budget));
     }
@@ -127,7 +110,7 @@ public record MemoryEstimate(Setting setting, long weights, long trainable, long
         List<Setting> options = alternatives(shapes, s);
         for (Setting o : options) {
             MemoryEstimate e = of(shapes, o);
-            if (e.total() <= budget.memory()) return "try " + String.join(" ", flags(s, o, batchFlag)) + withDirect(e, budget);
+            if (e.total() <= budget.memory()) return "try " + String.join(" ", flags(s, o, batchFlag));
         }
         for (Setting o : options) {   // none fits at this batch: the largest batch that fits, this setting's first
             long lo = 0, hi = s.batch() - 1;
@@ -138,7 +121,7 @@ public record MemoryEstimate(Setting setting, long weights, long trainable, long
             }
             if (lo == 0) continue;
             MemoryEstimate e = of(shapes, o.with(o.lora(), o.base(), o.checkpointing(), lo));
-            return "try " + String.join(" ", flags(s, e.setting(), batchFlag)) + withDirect(e, budget);
+            return "try " + String.join(" ", flags(s, e.setting(), batchFlag));
         }
         return "no --lora_r, --base_dtype, --gradient_checkpointing or " + batchFlag + " makes it fit; pick a smaller --arch or a shorter --length";
     }
@@ -167,15 +150,6 @@ public record MemoryEstimate(Setting setting, long weights, long trainable, long
         if (to.checkpointing() && !from.checkpointing()) f.add("--gradient_checkpointing");
         if (to.batch() != from.batch()) f.add(batchFlag + " " + to.batch());
         return f;
-    }
-
-    private static String withDirect(MemoryEstimate e, Budget budget) {
-        return e.directBytes <= budget.direct() ? "" : ", and " + directFix(e);
-    }
-
-    private static String directFix(MemoryEstimate e) {
-        long g = (long) Math.ceil(e.directBytes / (double) (1L << 30)) + 1;
-        return "give the JVM -XX:MaxDirectMemorySize=" + g + "g (run.sh: EMO_JAVA_OPTS=\"-Xmx6g -XX:MaxDirectMemorySize=" + g + "g\")";
     }
 
     static String gb(double bytes) {
