@@ -7,6 +7,7 @@ import dev.emo.models.CausalLM;
 import dev.emo.models.ModelFamily;
 import dev.emo.onnx.ModelFolderWriter;
 import dev.emo.safetensors.SafeTensors;
+import dev.emo.safetensors.SafeTensorsWriter;
 import dev.emo.weights.StoredTensor;
 import dev.emo.weights.StoredTensors;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -143,4 +144,37 @@ public final class SafetensorsCheckpoint implements ModelSource {
         }
     }
 
+    /**
+     * best/ with the adapters merged, streamed: {@link #writeFolder} with {@code model.mergedWeights()}
+     * (the same keys, order of the checkpoint, each tensor in the dtype it was read in), but written a
+     * block of rows at a time from the model's own storage ({@link MergedRows}), so a packed base is
+     * never inflated to float32: peak memory stays the model's plus a few MB.
+     */
+    @Override
+    public void writeMerged(CausalLM model, Path inputDir, Path outDir) {
+        ModelFolderWriter.copySideFiles(inputDir, outDir);
+        List<String> weights = allWeights(model), names = new ArrayList<>(keyOf.keySet());   // the checkpoint's order
+        names.retainAll(weights);                                 // less a tied head's copy, which is no parameter
+        for (String name : weights) if (!names.contains(name)) names.add(name);
+        List<SafeTensorsWriter.Spec> specs = new ArrayList<>();
+        for (String name : names) {
+            String key = keyOf.getOrDefault(name, name);
+            var frozen = model.frozenWeights().get(name);
+            long[] shape = frozen != null ? frozen.shape() : model.params().get(name).getArr().shape();
+            specs.add(new SafeTensorsWriter.Spec(key, dtypeOf.getOrDefault(key, "F32"), shape));
+        }
+        try (SafeTensorsWriter out = new SafeTensorsWriter(outDir.resolve(SINGLE), specs, Map.of("format", "pt"))) {
+            for (String name : names) MergedRows.write(model, name, out);
+            out.commit();
+        } catch (IOException e) {
+            throw UserError.of(outDir, "cannot be written (" + e.getMessage() + ")", "check free disk space and permissions");
+        }
+    }
+
+    /** The model's weights by name: its float32 parameters and its packed projections. */
+    private static List<String> allWeights(CausalLM model) {
+        List<String> all = new ArrayList<>(model.params().keySet());
+        all.addAll(model.frozenWeights().keySet());
+        return all;
+    }
 }
