@@ -654,12 +654,13 @@ public abstract class CausalLM {
             throw UserError.of(source, "no initializer for parameter(s) " + missing,
                     "check that config.json matches the export (layer count, tie_word_embeddings)");
         }
+        dev.emo.weights.TensorReader reader = new dev.emo.weights.TensorReader();
         for (dev.emo.weights.StoredTensor t : tensors) {
             FrozenWeight fw = frozen.get(t.name());
-            if (fw != null) fw.set(dev.emo.weights.StoredTensors.packed(t, baseDtype));
-            else if (params.containsKey(t.name())) dev.emo.weights.StoredTensors.fill(t, params.get(t.name()).getArr());
+            if (fw != null) fw.set(reader.packed(t, baseDtype));
+            else if (params.containsKey(t.name())) reader.fill(t, params.get(t.name()).getArr());
         }
-        double diff = tiedHead == null ? 0 : dev.emo.weights.StoredTensors.maxAbsDiff(tiedHead, tiedTo);
+        double diff = tiedHead == null ? 0 : reader.maxAbsDiff(tiedHead, tiedTo);
         if (diff != 0) {
             throw UserError.of(weightsSource, "lm_head.weight differs from the tied embedding by " + diff,
                     "set \"tie_word_embeddings\": false in config.json if the head is not tied");

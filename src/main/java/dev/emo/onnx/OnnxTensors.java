@@ -80,10 +80,10 @@ final class OnnxTensors {
             }
 
             @Override
-            public void forEachRows(long maxBytes, Rows consumer) {
+            public void forEachRows(ByteBuffer scratch, Rows consumer) {
                 ByteBuffer b = ByteBuffer.allocate(4 * t.getFloatDataCount()).order(ByteOrder.LITTLE_ENDIAN);
                 for (int i = 0; i < t.getFloatDataCount(); i++) b.putFloat(t.getFloatData(i));
-                new BufferTensor(hfName, "F32", shape, onnxFile, b.flip()).forEachRows(maxBytes, consumer);
+                new BufferTensor(hfName, "F32", shape, onnxFile, b.flip()).forEachRows(scratch, consumer);
             }
         };
     }

@@ -9,7 +9,7 @@ import dev.emo.onnx.ModelFolderWriter;
 import dev.emo.safetensors.SafeTensors;
 import dev.emo.safetensors.SafeTensorsWriter;
 import dev.emo.weights.StoredTensor;
-import dev.emo.weights.StoredTensors;
+import dev.emo.weights.TensorReader;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -51,7 +51,8 @@ public final class SafetensorsCheckpoint implements ModelSource {
     public static Map.Entry<SafetensorsCheckpoint, Map<String, INDArray>> read(Path dir, ModelFamily family) {
         Opened opened = open(dir, family);
         Map<String, INDArray> weights = new LinkedHashMap<>();
-        for (StoredTensor t : opened.tensors()) weights.put(t.name(), StoredTensors.toFloat(t));
+        TensorReader reader = new TensorReader();
+        for (StoredTensor t : opened.tensors()) weights.put(t.name(), reader.toFloat(t));
         return Map.entry(opened.source(), weights);
     }
 

@@ -6,6 +6,7 @@ import dev.emo.UserError;
 import dev.emo.weights.FileTensor;
 import dev.emo.weights.StoredTensor;
 import dev.emo.weights.StoredTensors;
+import dev.emo.weights.TensorReader;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -98,7 +99,8 @@ public final class SafeTensors {
     /** Every tensor as float32 [shape] (c order), by name in the file's order. */
     public static Map<String, INDArray> read(Path file) {
         Map<String, INDArray> out = new LinkedHashMap<>();
-        for (StoredTensor t : tensors(file)) out.put(t.name(), StoredTensors.toFloat(t));
+        TensorReader reader = new TensorReader();
+        for (StoredTensor t : tensors(file)) out.put(t.name(), reader.toFloat(t));
         return out;
     }
 

@@ -17,10 +17,10 @@ public record BufferTensor(String name, String dtype, long[] shape, Path file, B
     }
 
     @Override
-    public void forEachRows(long maxBytes, Rows consumer) {
+    public void forEachRows(ByteBuffer scratch, Rows consumer) {   // the scratch only sets the block size: blocks are slices
         long rowBytes = cols() * elementBytes(), rows = rows();
         if (rows == 0 || rowBytes == 0) return;
-        long perBlock = Math.max(1, Math.min(rows, maxBytes / rowBytes));
+        long perBlock = Math.max(1, Math.min(rows, scratch.capacity() / rowBytes));
         for (long r = 0; r < rows; r += perBlock) {
             long n = Math.min(perBlock, rows - r);
             ByteBuffer block = bytes.slice(Math.toIntExact(bytes.position() + r * rowBytes), Math.toIntExact(n * rowBytes));

@@ -11,7 +11,7 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * A tensor stored as bytes [begin, begin + count · width) of a file (a safetensors entry, ONNX external
- * data), read with positioned reads into one reused block buffer: the file's pages stay in the page
+ * data), read with positioned reads into the caller's block buffer: the file's pages stay in the page
  * cache, not in this process (a memory-mapped file would count every page it touches as resident).
  */
 public record FileTensor(String name, String dtype, long[] shape, Path file, long begin) implements StoredTensor {
@@ -25,12 +25,13 @@ public record FileTensor(String name, String dtype, long[] shape, Path file, lon
     }
 
     @Override
-    public void forEachRows(long maxBytes, Rows consumer) {
+    public void forEachRows(ByteBuffer scratch, Rows consumer) {
         long rowBytes = cols() * elementBytes(), rows = rows();
         if (rows == 0 || rowBytes == 0) return;
-        long perBlock = Math.max(1, Math.min(rows, maxBytes / rowBytes));
+        long perBlock = Math.max(1, Math.min(rows, scratch.capacity() / rowBytes));
         if (perBlock * rowBytes > Integer.MAX_VALUE) throw new IllegalArgumentException(name + ": a row of " + rowBytes + " bytes exceeds 2 GB");
-        ByteBuffer block = ByteBuffer.allocate((int) (perBlock * rowBytes)).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer block = perBlock * rowBytes <= scratch.capacity() ? scratch : ByteBuffer.allocate((int) (perBlock * rowBytes));
+        block.order(ByteOrder.LITTLE_ENDIAN);
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             for (long r = 0; r < rows; r += perBlock) {
                 long n = Math.min(perBlock, rows - r), at = begin + r * rowBytes;

@@ -26,11 +26,12 @@ public interface StoredTensor {
     Path file();
 
     /**
-     * Visits the stored bytes in order, rows [0, rows()) in blocks of whole rows of at most
-     * {@code maxBytes} (one row where a row is larger); the buffer is little-endian, holds exactly the
-     * block's bytes, and is valid only during the call.
+     * Visits the stored bytes in order, rows [0, rows()) in blocks of as many whole rows as fit in
+     * {@code scratch} (cleared and reused; a row larger than it gets a buffer of its own). The buffer
+     * given to the consumer is little-endian, holds exactly the block's bytes, and is valid only during
+     * the call. One scratch serves a whole checkpoint: loading allocates nothing per block.
      */
-    void forEachRows(long maxBytes, Rows consumer);
+    void forEachRows(ByteBuffer scratch, Rows consumer);
 
     /** A block of rows: the index of its first row and its bytes. */
     @FunctionalInterface
@@ -84,8 +85,8 @@ public interface StoredTensor {
             }
 
             @Override
-            public void forEachRows(long maxBytes, Rows consumer) {
-                self.forEachRows(maxBytes, consumer);
+            public void forEachRows(ByteBuffer scratch, Rows consumer) {
+                self.forEachRows(scratch, consumer);
             }
         };
     }

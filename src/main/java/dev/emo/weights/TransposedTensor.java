@@ -37,15 +37,17 @@ public record TransposedTensor(StoredTensor stored) implements StoredTensor {
     }
 
     @Override
-    public void forEachRows(long maxBytes, Rows consumer) {
+    public void forEachRows(ByteBuffer scratch, Rows consumer) {
         int w = elementBytes(), rows = Math.toIntExact(rows()), cols = Math.toIntExact(cols());   // stored: [cols, rows]
         if (rows == 0 || cols == 0) return;
         ByteBuffer all = ByteBuffer.allocate(Math.multiplyExact(Math.multiplyExact(rows, cols), w)).order(ByteOrder.LITTLE_ENDIAN);
-        stored.forEachRows(maxBytes, (first, bytes) -> all.put(Math.toIntExact(first * rows * w), bytes, bytes.position(), bytes.remaining()));
-        int perBlock = (int) Math.max(1, Math.min(rows, maxBytes / ((long) cols * w)));
-        ByteBuffer block = ByteBuffer.allocate(perBlock * cols * w).order(ByteOrder.LITTLE_ENDIAN);
+        stored.forEachRows(scratch, (first, bytes) -> all.put(Math.toIntExact(first * rows * w), bytes, bytes.position(), bytes.remaining()));
+        int perBlock = (int) Math.max(1, Math.min(rows, scratch.capacity() / ((long) cols * w)));
+        ByteBuffer block = (long) perBlock * cols * w <= scratch.capacity() ? scratch : ByteBuffer.allocate(perBlock * cols * w);
+        block.order(ByteOrder.LITTLE_ENDIAN);
         for (int r0 = 0; r0 < rows; r0 += perBlock) {
             int n = Math.min(perBlock, rows - r0);
+            block.clear();
             for (int r = 0; r < n; r++) {
                 for (int c = 0; c < cols; c++) {
                     int from = (c * rows + r0 + r) * w, to = (r * cols + c) * w;
@@ -56,7 +58,7 @@ public record TransposedTensor(StoredTensor stored) implements StoredTensor {
                     }
                 }
             }
-            consumer.accept(r0, block.clear().limit(n * cols * w));
+            consumer.accept(r0, block.limit(n * cols * w));
         }
     }
 }
