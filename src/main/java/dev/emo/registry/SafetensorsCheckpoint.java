@@ -165,7 +165,8 @@ public final class SafetensorsCheckpoint implements ModelSource {
             specs.add(new SafeTensorsWriter.Spec(key, dtypeOf.getOrDefault(key, "F32"), shape));
         }
         try (SafeTensorsWriter out = new SafeTensorsWriter(outDir.resolve(SINGLE), specs, Map.of("format", "pt"))) {
-            for (String name : names) MergedRows.write(model, name, out);
+            MergedRows rows = new MergedRows(model);
+            for (String name : names) rows.write(name, out);
             out.commit();
         } catch (IOException e) {
             throw UserError.of(outDir, "cannot be written (" + e.getMessage() + ")", "check free disk space and permissions");

@@ -141,14 +141,7 @@ public final class SafeTensors {
         List<SafeTensorsWriter.Spec> specs = new ArrayList<>();
         tensors.forEach((name, t) -> specs.add(new SafeTensorsWriter.Spec(name, dtypes.getOrDefault(name, "F32"), t.shape())));
         try (SafeTensorsWriter out = new SafeTensorsWriter(file, specs, metadata)) {
-            for (INDArray t : tensors.values()) {
-                INDArray flat = t.castTo(DataType.FLOAT).reshape('c', new long[]{t.length()});
-                for (long at = 0; at < flat.length(); at += 1 << 20) {
-                    long end = Math.min(flat.length(), at + (1 << 20));
-                    float[] v = flat.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(at, end)).dup().data().asFloat();
-                    out.putFloats(v, 0, v.length);
-                }
-            }
+            for (INDArray t : tensors.values()) out.putArray(t);
             out.commit();
         }
     }

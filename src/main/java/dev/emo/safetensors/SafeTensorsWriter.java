@@ -3,6 +3,8 @@ package dev.emo.safetensors;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emo.util.HalfFloats;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -10,6 +12,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -99,6 +102,25 @@ public final class SafeTensorsWriter implements Closeable {
         }
         flushBlock();
         consumed(n * (long) SafeTensors.widthOf(dtype));
+    }
+
+    /**
+     * A whole array as the current tensor, read a block at a time from its memory (a float32 c-order
+     * array as it is; anything else through one dense float32 copy of it), so writing a model's weights
+     * makes no copy of each.
+     */
+    public void putArray(INDArray t) throws IOException {
+        if (t.length() > Integer.MAX_VALUE / 4) throw new IllegalArgumentException("a tensor of " + t.length() + " values is larger than this writer handles (2 GB)");
+        boolean dense = t.dataType() == DataType.FLOAT && t.ordering() == 'c' && !t.isView() && t.data().offset() == 0;
+        INDArray src = dense ? t : t.castTo(DataType.FLOAT).dup('c');
+        FloatBuffer values = src.data().asNioFloat();
+        float[] v = new float[(int) Math.min(src.length(), 1 << 16)];
+        for (long at = 0; at < src.length(); at += v.length) {
+            int n = (int) Math.min(v.length, src.length() - at);
+            values.get((int) at, v, 0, n);
+            putFloats(v, 0, n);
+        }
+        if (!dense) src.close();
     }
 
     /** Bytes already in the current tensor's dtype (little-endian): {@code bytes}' remaining ones, which it leaves unread. */
