@@ -9,7 +9,6 @@ import dev.emo.onnx.ModelFolderWriter;
 import dev.emo.safetensors.SafeTensors;
 import dev.emo.safetensors.SafeTensorsWriter;
 import dev.emo.weights.StoredTensor;
-import dev.emo.weights.TensorReader;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;
@@ -45,15 +44,6 @@ public final class SafetensorsCheckpoint implements ModelSource {
 
     public static boolean present(Path dir) {
         return Files.isRegularFile(dir.resolve(SINGLE)) || Files.isRegularFile(dir.resolve(INDEX));
-    }
-
-    /** The checkpoint's weights by parameter name (float32) and the source to write them back with. */
-    public static Map.Entry<SafetensorsCheckpoint, Map<String, INDArray>> read(Path dir, ModelFamily family) {
-        Opened opened = open(dir, family);
-        Map<String, INDArray> weights = new LinkedHashMap<>();
-        TensorReader reader = new TensorReader();
-        for (StoredTensor t : opened.tensors()) weights.put(t.name(), reader.toFloat(t));
-        return Map.entry(opened.source(), weights);
     }
 
     /** A checkpoint's tensors, named by parameter and not yet read, and the source to write tuned weights back with. */

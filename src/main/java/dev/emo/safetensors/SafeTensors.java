@@ -7,7 +7,6 @@ import dev.emo.weights.FileTensor;
 import dev.emo.weights.StoredTensor;
 import dev.emo.weights.StoredTensors;
 import dev.emo.weights.TensorReader;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 import java.io.IOException;

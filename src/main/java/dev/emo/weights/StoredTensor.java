@@ -48,7 +48,7 @@ public interface StoredTensor {
         long[] s = shape();
         long n = 1;
         for (int i = 0; i < s.length - 1; i++) n *= s[i];
-        return s.length == 0 || cols() > 0 ? n : 0;
+        return n;
     }
 
     default long count() {
