@@ -619,6 +619,54 @@ public abstract class CausalLM {
         }
     }
 
+    /**
+     * {@link #loadWeights(Map, Path)} from tensors read on demand (a checkpoint streamed from disk), with
+     * the same checks and messages. Names and shapes are checked first, from the headers alone; then
+     * each float32 parameter is filled in place (its array exists since the graph was built) and each
+     * packed projection is built from the file's bytes, one tensor at a time, so no second copy of the
+     * model is ever held. NaN or infinite values are refused as they are read.
+     */
+    public void loadWeights(List<? extends dev.emo.weights.StoredTensor> tensors, Path source) {
+        this.weightsSource = source;
+        Map<String, INDArray> arrays = new LinkedHashMap<>();
+        params.forEach((k, v) -> arrays.put(k, v.getArr()));
+        INDArray tiedTo = config.tieWordEmbeddings() ? lmHeadSource(arrays) : null;
+        dev.emo.weights.StoredTensor tiedHead = null;   // exporters' copy of the tied head: checked once the embedding is read
+        List<String> unmapped = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
+        for (dev.emo.weights.StoredTensor t : tensors) {
+            names.add(t.name());
+            FrozenWeight fw = frozen.get(t.name());
+            SDVariable v = params.get(t.name());
+            if (fw != null) requireShape(t.name(), fw.shape(), t.shape(), source);
+            else if (v != null) requireShape(t.name(), v.getArr().shape(), t.shape(), source);
+            else if (tiedTo != null && t.name().equals("lm_head.weight") && java.util.Arrays.equals(tiedTo.shape(), t.shape())) tiedHead = t;
+            else unmapped.add(t.name());
+        }
+        if (!unmapped.isEmpty()) {
+            throw UserError.of(source, "initializer(s) " + unmapped + " map to no parameter of the "
+                    + config.modelType() + " graph", "check that config.json matches the export");
+        }
+        List<String> missing = new ArrayList<>();
+        for (String name : params.keySet()) if (!names.contains(name)) missing.add(name);
+        for (String name : frozen.keySet()) if (!names.contains(name)) missing.add(name);
+        if (!missing.isEmpty()) {
+            throw UserError.of(source, "no initializer for parameter(s) " + missing,
+                    "check that config.json matches the export (layer count, tie_word_embeddings)");
+        }
+        dev.emo.weights.TensorReader reader = new dev.emo.weights.TensorReader();
+        for (dev.emo.weights.StoredTensor t : tensors) {
+            FrozenWeight fw = frozen.get(t.name());
+            if (fw != null) fw.set(reader.packed(t, baseDtype));
+            else if (params.containsKey(t.name())) reader.fill(t, params.get(t.name()).getArr());
+        }
+        double diff = tiedHead == null ? 0 : reader.maxAbsDiff(tiedHead, tiedTo);
+        if (diff != 0) {
+            throw UserError.of(weightsSource, "lm_head.weight differs from the tied embedding by " + diff,
+                    "set \"tie_word_embeddings\": false in config.json if the head is not tied");
+        }
+    }
+
     private void requireShape(String name, long[] want, long[] got, Path source) {
         if (!java.util.Arrays.equals(want, got)) {
             throw UserError.of(source, "parameter '" + name + "' has shape " + java.util.Arrays.toString(got)

@@ -2,6 +2,7 @@ package dev.emo.onnx;
 
 import dev.emo.UserError;
 import dev.emo.util.HalfFloats;
+import dev.emo.weights.StoredTensor;
 import onnx.Onnx;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -40,14 +41,15 @@ public final class OnnxWeights {
 
     private final Path file;
     private final Onnx.ModelProto model;
-    private final Map<String, Param> params;
     private final Map<String, Binding> bindings;
+    private final Map<String, Onnx.TensorProto> sources;   // HF name → the initializer holding it (the first, where branches repeat it)
+    private Map<String, Param> params;                     // float32 copies, made on first use
 
-    private OnnxWeights(Path file, Onnx.ModelProto model, Map<String, Param> params, Map<String, Binding> bindings) {
+    private OnnxWeights(Path file, Onnx.ModelProto model, Map<String, Binding> bindings, Map<String, Onnx.TensorProto> sources) {
         this.file = file;
         this.model = model;
-        this.params = params;
         this.bindings = bindings;
+        this.sources = sources;
     }
 
     /** Every float initializer (by ONNX name, nested graphs included) and the parameter it holds. */
@@ -63,18 +65,59 @@ public final class OnnxWeights {
         return model;
     }
 
-    /** Parameters by Hugging Face name, in the order the export lists them. */
-    public Map<String, Param> params() {
+    /**
+     * Parameters by Hugging Face name, in the order the export lists them, as float32 copies: every
+     * weight read at once (made on first use after {@link #open}; {@link #tensors} reads one at a time).
+     */
+    public synchronized Map<String, Param> params() {
+        if (params == null) {
+            Map<String, Param> p = new LinkedHashMap<>();
+            sources.forEach((hfName, t) -> {
+                INDArray value = toArray(file, t);
+                if (bindings.get(t.getName()).transposed()) value = value.transpose().dup('c');
+                p.put(hfName, new Param(hfName, value));
+            });
+            params = p;
+        }
         return params;
     }
 
+    /**
+     * Parameters by Hugging Face name and layout (transposed back where the exporter transposed them),
+     * in the order the export lists them, each read only when a loader visits it: from the external data
+     * file by positioned reads, or from the parsed model's raw bytes. Where each one's bytes are and
+     * that they have the size the dims imply was checked by {@link #open}.
+     */
+    public List<StoredTensor> tensors() {
+        List<StoredTensor> out = new ArrayList<>();
+        sources.forEach((hfName, t) -> out.add(OnnxTensors.of(file, t, hfName, bindings.get(t.getName()).transposed())));
+        return out;
+    }
+
+    /** The export's float initializers, every value read into float32 at once (the reader before {@link #open}). */
     public static OnnxWeights read(Path onnxFile) {
+        OnnxWeights w = scan(onnxFile);
+        w.params();
+        return w;
+    }
+
+    /**
+     * The export's graph and where each parameter's bytes are, without reading them (beyond what the
+     * .onnx file itself holds): a missing or short external data file is a one-line error here.
+     */
+    public static OnnxWeights open(Path onnxFile) {
+        OnnxWeights w = scan(onnxFile);
+        w.tensors();   // checks each initializer's data
+        return w;
+    }
+
+    private static OnnxWeights scan(Path onnxFile) {
         Onnx.ModelProto model = parse(onnxFile);
         Map<String, List<Onnx.NodeProto>> consumers = new HashMap<>();
         List<Onnx.TensorProto> inits = new ArrayList<>();
         collect(model.getGraph(), consumers, inits);
 
-        Map<String, Param> params = new LinkedHashMap<>();
+        Map<String, Onnx.TensorProto> sources = new LinkedHashMap<>();
         Map<String, Binding> bindings = new LinkedHashMap<>();
         for (Onnx.TensorProto t : inits) {
             if (!isFloat(t) || t.getDimsCount() == 0) continue; // shape/index constants, scalars
@@ -85,15 +128,9 @@ public final class OnnxWeights {
                         "export the model with Hugging Face Optimum so parameters keep their names or scopes");
             }
             bindings.put(t.getName(), new Binding(m.hfName, m.transposed));
-            if (params.containsKey(m.hfName)) {
-                // the merged decoder's two branches can list the same parameter twice
-                continue;
-            }
-            INDArray value = toArray(onnxFile, t);
-            if (m.transposed) value = value.transpose().dup('c');
-            params.put(m.hfName, new Param(m.hfName, value));
+            sources.putIfAbsent(m.hfName, t);   // the merged decoder's two branches can list the same parameter twice
         }
-        return new OnnxWeights(onnxFile, model, params, bindings);
+        return new OnnxWeights(onnxFile, model, bindings, sources);
     }
 
     /** Checks that the file parses as an ONNX model with a graph (a download without a checksum); a UserError otherwise. */
@@ -199,13 +236,27 @@ public final class OnnxWeights {
     }
 
     private static void checkSize(Path f, Onnx.TensorProto t, ByteBuffer b, long expected) {
-        if (b.remaining() != expected) {
-            throw UserError.of(f, "initializer '" + t.getName() + "' has " + b.remaining() + " bytes, expected "
+        checkSize(f, t, b.remaining(), expected);
+    }
+
+    static void checkSize(Path f, Onnx.TensorProto t, long bytes, long expected) {
+        if (bytes != expected) {
+            throw UserError.of(f, "initializer '" + t.getName() + "' has " + bytes + " bytes, expected "
                     + expected + " for " + t.getDimsList(), "re-export the model; the file is corrupt");
         }
     }
 
-    private static ByteBuffer readExternal(Path onnxFile, Onnx.TensorProto t, long count) {
+    /** Bytes of one value of a float initializer. */
+    static int elementBytes(Onnx.TensorProto t) {
+        return t.getDataType() == Onnx.TensorProto.DataType.DOUBLE_VALUE ? 8
+                : t.getDataType() == Onnx.TensorProto.DataType.FLOAT_VALUE ? 4 : 2;
+    }
+
+    /** Where an initializer's external data is: bytes [offset, offset + length) of {@code data}. */
+    record External(Path data, long offset, long length) {}
+
+    /** An initializer's external data, checked to lie inside an existing file (its length defaults to what the dims imply). */
+    static External external(Path onnxFile, Onnx.TensorProto t, long count) {
         String location = null;
         long offset = 0, length = -1;
         for (Onnx.StringStringEntryProto e : t.getExternalDataList()) {
@@ -221,20 +272,28 @@ public final class OnnxWeights {
             throw UserError.of(data, "external data file of initializer '" + t.getName() + "' is missing",
                     "keep the .onnx_data file next to " + onnxFile.getFileName());
         }
-        int elemBytes = t.getDataType() == Onnx.TensorProto.DataType.DOUBLE_VALUE ? 8
-                : t.getDataType() == Onnx.TensorProto.DataType.FLOAT_VALUE ? 4 : 2;
-        if (length < 0) length = count * elemBytes;
-        try (RandomAccessFile raf = new RandomAccessFile(data.toFile(), "r")) {
-            if (offset + length > raf.length()) {
+        if (length < 0) length = count * elementBytes(t);
+        try {
+            long size = Files.size(data);
+            if (offset < 0 || offset + length > size) {
                 throw UserError.of(data, "too short for initializer '" + t.getName() + "' (needs bytes up to "
-                        + (offset + length) + ", has " + raf.length() + ")", "re-export the model; the data file is truncated");
+                        + (offset + length) + ", has " + size + ")", "re-export the model; the data file is truncated");
             }
-            byte[] buf = new byte[Math.toIntExact(length)];
-            raf.seek(offset);
+        } catch (IOException e) {
+            throw UserError.of(data, "cannot be read (" + firstLine(e.getMessage()) + ")", "check the file's permissions");
+        }
+        return new External(data, offset, length);
+    }
+
+    private static ByteBuffer readExternal(Path onnxFile, Onnx.TensorProto t, long count) {
+        External x = external(onnxFile, t, count);
+        try (RandomAccessFile raf = new RandomAccessFile(x.data().toFile(), "r")) {
+            byte[] buf = new byte[Math.toIntExact(x.length())];
+            raf.seek(x.offset());
             raf.readFully(buf);
             return ByteBuffer.wrap(buf);
         } catch (IOException e) {
-            throw UserError.of(data, "cannot be read (" + firstLine(e.getMessage()) + ")", "check the file's permissions");
+            throw UserError.of(x.data(), "cannot be read (" + firstLine(e.getMessage()) + ")", "check the file's permissions");
         }
     }
 

@@ -20,4 +20,12 @@ public interface ModelSource {
      * merged ones) in this format, plus config.json and the tokenizer files of {@code inputDir}.
      */
     void writeFolder(CausalLM model, java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> weights, Path inputDir, Path outDir);
+
+    /**
+     * {@link #writeFolder} with the model's merged weights ({@link CausalLM#mergedWeights()}). A format
+     * that can write tensor by tensor overrides this so that a packed base is never inflated to float32.
+     */
+    default void writeMerged(CausalLM model, Path inputDir, Path outDir) {
+        writeFolder(model, model.mergedWeights(), inputDir, outDir);
+    }
 }

@@ -6,11 +6,10 @@ import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
 import dev.emo.onnx.OnnxFiles;
 import dev.emo.onnx.OnnxWeights;
-import org.nd4j.linalg.api.ndarray.INDArray;
+import dev.emo.weights.StoredTensor;
 
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
+import java.util.List;
 
 /** Loads an exported model folder (config.json + ONNX) into the matching SameDiff graph. */
 public final class Models {
@@ -65,21 +64,34 @@ public final class Models {
             return loadWithAdapter(base, modelDir, options.kvCache());
         }
         ModelConfig config = ModelFamilies.config(modelDir);
-        Map<String, INDArray> weights = new LinkedHashMap<>();
         ModelSource source;
+        List<StoredTensor> tensors;   // headers only: each tensor is read into the graph's own storage, one at a time
         if (!hasOnnx(modelDir) && SafetensorsCheckpoint.present(modelDir)) {
-            var read = SafetensorsCheckpoint.read(modelDir, ModelFamilies.of(config));
-            source = read.getKey();
-            weights.putAll(read.getValue());
+            SafetensorsCheckpoint.Opened opened = SafetensorsCheckpoint.open(modelDir, ModelFamilies.of(config));
+            source = opened.source();
+            tensors = opened.tensors();
         } else {
-            OnnxWeights onnx = OnnxWeights.read(OnnxFiles.find(modelDir));
-            onnx.params().forEach((k, p) -> weights.put(k, p.value()));
+            OnnxWeights onnx = OnnxWeights.open(OnnxFiles.find(modelDir));
             source = new OnnxSource(onnx);
+            tensors = onnx.tensors();
         }
-        weights.forEach((name, w) -> PeftAdapter.requireFinite(source.file(), name, w));
         CausalLM model = build(config, options);
-        model.loadWeights(weights, source.file());
+        model.loadWeights(tensors, source.file());
         return new Loaded(model, source);
+    }
+
+    /**
+     * The float type of a model folder's weights, as {@link dev.emo.lowbit.BaseDType#auto} takes it, read
+     * from the headers before any graph is built: "BF16", "F16" or "F32" for a safetensors checkpoint (the
+     * type holding most of its matrix values), null for an ONNX export (float32). A folder of adapters
+     * only answers for the base it names.
+     */
+    public static String checkpointDtype(Path modelDir) {
+        if (!hasOnnx(modelDir) && !SafetensorsCheckpoint.present(modelDir) && PeftAdapter.present(modelDir)) {
+            Path base = Path.of(PeftAdapter.read(modelDir).baseModel());
+            return java.nio.file.Files.isDirectory(base) ? checkpointDtype(base) : null;
+        }
+        return !hasOnnx(modelDir) && SafetensorsCheckpoint.present(modelDir) ? SafetensorsCheckpoint.dominantDtype(modelDir) : null;
     }
 
     /**

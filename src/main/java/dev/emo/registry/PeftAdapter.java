@@ -103,7 +103,7 @@ public final class PeftAdapter {
     public static void requireFinite(Path file, String name, INDArray w) {
         if (w.dataType().isFPType() && (org.nd4j.linalg.indexing.BooleanIndexing.or(w, org.nd4j.linalg.indexing.conditions.Conditions.isNan())
                 || org.nd4j.linalg.indexing.BooleanIndexing.or(w, org.nd4j.linalg.indexing.conditions.Conditions.isInfinite()))) {
-            throw UserError.of(file, name + " holds NaN or infinite values", "use a copy saved before training diverged, or retrain");
+            throw dev.emo.weights.StoredTensors.nonFinite(file, name);
         }
     }
 

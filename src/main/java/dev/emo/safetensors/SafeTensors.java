@@ -2,22 +2,19 @@ package dev.emo.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.emo.UserError;
-import dev.emo.util.HalfFloats;
-import org.nd4j.linalg.api.buffer.DataType;
+import dev.emo.weights.FileTensor;
+import dev.emo.weights.StoredTensor;
+import dev.emo.weights.StoredTensors;
+import dev.emo.weights.TensorReader;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -84,7 +81,7 @@ public final class SafeTensors {
                 if (shape[i] < 0 || (shape[i] > 0 && count > Long.MAX_VALUE / shape[i])) throw bad(file, "tensor '" + e.getKey() + "' has shape " + shapeNode);
                 count *= shape[i];
             }
-            int width = width(dtype);
+            int width = widthOf(dtype);
             if (width < 0) throw bad(file, "tensor '" + e.getKey() + "' has dtype '" + dtype + "' (supported: F32, F16, BF16, F64, I64, I32)");
             if (begin < 0 || end < begin || end > dataSize) throw bad(file, "tensor '" + e.getKey() + "' has data_offsets [" + begin + ", " + end + "] outside the " + dataSize + " data bytes");
             if (end - begin != count * width) throw bad(file, "tensor '" + e.getKey() + "' of shape " + shapeNode + " " + dtype + " needs " + count * width + " bytes, its offsets give " + (end - begin));
@@ -101,43 +98,23 @@ public final class SafeTensors {
     /** Every tensor as float32 [shape] (c order), by name in the file's order. */
     public static Map<String, INDArray> read(Path file) {
         Map<String, INDArray> out = new LinkedHashMap<>();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            for (Map.Entry<String, Entry> e : header(file, ch).entrySet()) out.put(e.getKey(), tensor(ch, e.getValue()));
-        } catch (IOException e) {
-            throw UserError.of(file, "cannot be read (" + e.getMessage() + ")", "check the file");
-        }
+        TensorReader reader = new TensorReader();
+        for (StoredTensor t : tensors(file)) out.put(t.name(), reader.toFloat(t));
         return out;
     }
 
-    private static INDArray tensor(FileChannel ch, Entry e) throws IOException {
-        long bytes = e.end() - e.begin();
-        if (bytes > Integer.MAX_VALUE) throw new IOException("a tensor of " + bytes + " bytes is larger than this reader handles (2 GB)");
-        ByteBuffer buf = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
-        while (buf.hasRemaining() && ch.read(buf, e.begin() + buf.position()) > 0) { /* read fully */ }
-        if (buf.hasRemaining()) throw new IOException("file ends inside a tensor");
-        buf.flip();
-        int count = (int) (bytes / width(e.dtype()));
-        float[] v = new float[count];
-        switch (e.dtype()) {
-            case "F32" -> buf.asFloatBuffer().get(v);
-            case "F64" -> { for (int i = 0; i < count; i++) v[i] = (float) buf.getDouble(); }
-            case "F16" -> { for (int i = 0; i < count; i++) v[i] = HalfFloats.halfToFloat(buf.getShort()); }
-            case "BF16" -> { for (int i = 0; i < count; i++) v[i] = HalfFloats.bf16ToFloat(buf.getShort()); }
-            case "I64" -> { for (int i = 0; i < count; i++) v[i] = buf.getLong(); }
-            case "I32" -> { for (int i = 0; i < count; i++) v[i] = buf.getInt(); }
-            default -> throw new IllegalStateException(e.dtype());
-        }
-        long[] shape = e.shape();
-        return shape.length == 0 ? Nd4j.scalar(v.length == 0 ? 0f : v[0]) : Nd4j.create(v, shape, 'c');
+    /**
+     * Every tensor, by key in the file's order, checked against the header but not read: each is read
+     * when visited ({@link StoredTensor#forEachRows}), so a loader fills a model tensor by tensor.
+     */
+    public static List<StoredTensor> tensors(Path file) {
+        List<StoredTensor> out = new ArrayList<>();
+        header(file).forEach((key, e) -> out.add(new FileTensor(key, e.dtype(), e.shape(), file, e.begin())));
+        return out;
     }
 
-    private static int width(String dtype) {
-        return switch (dtype) {
-            case "F32", "I32" -> 4;
-            case "F16", "BF16" -> 2;
-            case "F64", "I64" -> 8;
-            default -> -1;
-        };
+    static int widthOf(String dtype) {
+        return StoredTensors.width(dtype);
     }
 
     private static UserError bad(Path file, String problem) {
@@ -156,60 +133,15 @@ public final class SafeTensors {
      * Writes tensors (c order, in the map's order) each in the dtype {@code dtypes} names for it (F32,
      * BF16 or F16, rounded to nearest even; F32 where it names none), with optional string metadata;
      * the header is padded with spaces to a multiple of 8 bytes, as the reference writer does.
-     * Written to a temporary file and renamed.
+     * Written to a temporary file and renamed, one tensor at a time ({@link SafeTensorsWriter}).
      */
     public static void write(Path file, Map<String, INDArray> tensors, Map<String, String> dtypes, Map<String, String> metadata)
             throws IOException {
-        ObjectMapper json = new ObjectMapper();
-        ObjectNode header = json.createObjectNode();
-        if (metadata != null && !metadata.isEmpty()) {
-            ObjectNode meta = header.putObject("__metadata__");
-            metadata.forEach(meta::put);
+        List<SafeTensorsWriter.Spec> specs = new ArrayList<>();
+        tensors.forEach((name, t) -> specs.add(new SafeTensorsWriter.Spec(name, dtypes.getOrDefault(name, "F32"), t.shape())));
+        try (SafeTensorsWriter out = new SafeTensorsWriter(file, specs, metadata)) {
+            for (INDArray t : tensors.values()) out.putArray(t);
+            out.commit();
         }
-        long offset = 0;
-        List<float[]> data = new ArrayList<>();
-        List<String> types = new ArrayList<>();
-        for (Map.Entry<String, INDArray> e : tensors.entrySet()) {
-            String dtype = dtypes.getOrDefault(e.getKey(), "F32");
-            if (!WRITABLE.contains(dtype)) throw new IllegalArgumentException(e.getKey() + ": cannot write dtype " + dtype);
-            float[] v = e.getValue().castTo(DataType.FLOAT).dup('c').data().asFloat();
-            ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", dtype);
-            var shape = t.putArray("shape");
-            for (long d : e.getValue().shape()) shape.add(d);
-            long bytes = (long) width(dtype) * v.length;
-            t.putArray("data_offsets").add(offset).add(offset + bytes);
-            offset += bytes;
-            data.add(v);
-            types.add(dtype);
-        }
-        byte[] h = json.writeValueAsBytes(header);
-        int padded = (h.length + 7) / 8 * 8;
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        try (OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
-            out.write(ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(padded).array());
-            out.write(h);
-            for (int i = h.length; i < padded; i++) out.write(' ');
-            ByteBuffer chunk = ByteBuffer.allocate(1 << 16).order(ByteOrder.LITTLE_ENDIAN);
-            for (int k = 0; k < data.size(); k++) {
-                String dtype = types.get(k);
-                for (float x : data.get(k)) {
-                    if (chunk.remaining() < 4) {
-                        out.write(chunk.array(), 0, chunk.position());
-                        chunk.clear();
-                    }
-                    switch (dtype) {
-                        case "BF16" -> chunk.putShort(HalfFloats.floatToBf16(x));
-                        case "F16" -> chunk.putShort(HalfFloats.floatToHalf(x));
-                        default -> chunk.putFloat(x);
-                    }
-                }
-            }
-            out.write(chunk.array(), 0, chunk.position());
-        } catch (IOException e) {
-            Files.deleteIfExists(tmp);
-            throw e;
-        }
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 }
