@@ -2,6 +2,7 @@ package dev.emo.models;
 
 import dev.emo.UserError;
 import dev.emo.execution.FrozenLinear;
+import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import dev.emo.execution.GraphExecutor;
 import dev.emo.lowbit.FrozenWeight;
 import dev.emo.lowbit.PackedMatrix;
@@ -73,6 +74,7 @@ public abstract class CausalLM {
     private final LoraSpec lora;                                              // null: no adapters
     private final dev.emo.lowbit.BaseDType baseDtype;                         // float32, or how frozen projections are kept
     private final Map<String, FrozenWeight> frozen = new LinkedHashMap<>();   // projection weights held packed, by HF name
+    private final java.util.Set<String> inOutWeights = new java.util.HashSet<>(); // Conv1D weights, stored [in, out]
     private final Map<String, SDVariable> loraParams = new LinkedHashMap<>(); // "<module>.lora_A.weight" [r, in], "….lora_B.weight" [out, r]
 
     protected CausalLM(ModelConfig config, GraphOptions options) {
@@ -80,6 +82,9 @@ public abstract class CausalLM {
         this.kvCache = options.kvCache();
         this.lora = options.lora();
         this.baseDtype = options.baseDtype();
+        // SameDiff's default holder keeps a second, never-used copy of every variable's array (for per-device
+        // copies): measured +256 MB per 256 MB parameter. One graph is only ever used by one thread at a time here.
+        sd.setArrayHolders(new SingleThreadArrayHolder(), new SingleThreadArrayHolder(), false);
         if (baseDtype.packed() && !dev.emo.kernels.HostOp.enabled()) {
             throw new dev.emo.UserError("--base_dtype " + baseDtype.flag() + " needs the CPU backend's host ops (this backend: "
                     + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName() + "); use --base_dtype float32");
@@ -299,6 +304,7 @@ public abstract class CausalLM {
 
     /** GPT-2's Conv1D {@code module}: x [N, in] · W [in, out] + b, W float32 or packed as {@link #projection}. */
     protected SDVariable conv1dProjection(SDVariable x, String module, long in, long out) {
+        inOutWeights.add(module + ".weight");
         if (!baseDtype.packed()) {
             SDVariable w = param(module + ".weight", in, out), b = param(module + ".bias", out);
             return lowRank(x, w.name(), sd.mmul(x, w), in, out).add(b);
@@ -423,7 +429,7 @@ public abstract class CausalLM {
 
     /**
      * The base weights with the adapters merged in: W + (α/r)·B·A ([out, in]), or its transpose
-     * added for GPT-2's [in, out] Conv1D weights (told apart by shape). Without LoRA: {@link #weights()}.
+     * added for GPT-2's [in, out] Conv1D weights. Without LoRA: {@link #weights()}.
      */
     public Map<String, INDArray> mergedWeights() {
         Map<String, INDArray> out = weights();
@@ -433,7 +439,8 @@ public abstract class CausalLM {
             if (!name.endsWith(".weight") || a == null) continue;
             INDArray delta = loraParams.get(LoraSpec.module(name) + ".lora_B.weight").getArr().mmul(a.getArr()).muli(lora.scale()); // [out, in]
             INDArray w = out.get(name);
-            out.put(name, java.util.Arrays.equals(w.shape(), delta.shape()) ? w.add(delta) : w.add(delta.transpose()));
+            // by layout, not by shape: a square Conv1D weight (GPT-2's attn.c_proj) takes the transpose too
+            out.put(name, inOutWeights.contains(name) ? w.add(delta.transpose()) : w.add(delta));
         }
         return out;
     }

@@ -83,6 +83,20 @@ class LoraParityTest {
         }));
     }
 
+    /** GPT-2's attn.c_proj is square: its Conv1D layout, not its shape, says B·A is added transposed (it was not, by 0.096 in logits). */
+    @org.junit.jupiter.api.Test
+    void squareConv1dWeightsMergeTransposed() {
+        Path dir = Fixtures.model("tiny-gpt2");
+        CausalLM lora = Models.load(dir, new GraphOptions(false, new LoraSpec(4, 8, 0, java.util.List.of("c_attn", "c_proj")))).model();
+        randomAdapters(lora);
+        CausalLM merged = Models.build(lora.config(), false);
+        merged.loadWeights(lora.mergedWeights(), dir);
+        INDArray[] b = batch(lora);
+        INDArray want = lora.forward(b[0], b[1]);
+        double diff = merged.forward(b[0], b[1]).sub(want).amaxNumber().doubleValue();
+        assertTrue(diff <= 1e-5 * Math.max(1, want.amaxNumber().doubleValue()), "merged vs adapters on c_attn and c_proj: max |Δlogit| " + diff);
+    }
+
     @TestFactory
     Stream<DynamicTest> adapterGradientsAreTheChainRuleThroughTheWeightGradient() {
         // and on a base kept in bfloat16 (issue #22): merged = its stored values + (α/r)·B·A in a float32 graph
