@@ -19,6 +19,10 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (e.g. a LoRA run's best/) applied to --model")
     Path adapter;
+    @Option(names = "--base_dtype", defaultValue = "auto",
+            description = "how the base's Linear weights are kept: auto (the checkpoint's own bfloat16/float16, float32 for ONNX exports) | float32 | bfloat16 | float16 | q8_0 (default: ${DEFAULT-VALUE})")
+    String baseDtype;
+
     @Option(names = "--allow_other_base", description = "apply --adapter even if it was trained on another base model (its weights hash differs)")
     boolean allowOtherBase;
 
@@ -55,6 +59,7 @@ final class GenerateCommand implements Callable<Integer> {
         Sampling s = sample ? new Sampling(false, temperature, topK, topP) : Sampling.GREEDY;
         if (maxNewTokens < 1) throw new dev.emo.UserError("--max_new_tokens " + maxNewTokens + ": must be at least 1");
         int positions = dev.emo.registry.ModelFamilies.config(model).maxPositions();
+        dev.emo.lowbit.BaseDType base = Models.baseDtype(baseDtype, model, true);
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(model);
         if (chatTemplate != null && !chat) throw new dev.emo.UserError("--chat_template applies with --chat; add --chat or leave it out");
         int[] ids = chat ? dev.emo.chat.ChatPrompt.ids(model, chatTemplate, tok, prompt) : tok.encode(prompt);
@@ -66,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
                     ? "shorten the prompt to fewer than " + positions + " tokens"
                     : "pass --max_new_tokens " + (positions - ids.length) + " or less, or a shorter prompt");
         }
-        CausalLM lm = Models.loadWithAdapter(model, adapter, true, allowOtherBase).model();
+        CausalLM lm = Models.loadWithAdapter(model, adapter, true, allowOtherBase, base).model();
         Generator.Output out = new Generator(lm).generate(java.util.List.of(ids), new Generator.Options(maxNewTokens, s, seed, stops, 1, 0)).get(0);
         if (chat) {   // the answer, as the chat pipeline returns it: without the end-of-turn token
             int n = out.ids().length;

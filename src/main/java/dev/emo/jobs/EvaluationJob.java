@@ -54,15 +54,16 @@ public final class EvaluationJob {
 
     /** @param adapterDir a PEFT adapter folder applied to the model (merged in), or null */
     public static EvaluationReport run(Path modelDir, Path adapterDir, EvaluationSettings o, Path outDir, TextEmbedder shared, Listener listener) {
-        return run(modelDir, adapterDir, false, o, outDir, false, shared, listener);
+        return run(modelDir, adapterDir, false, o, outDir, false, shared, listener, dev.emo.lowbit.BaseDType.FLOAT32);
     }
 
     /**
      * @param allowOtherBase apply an adapter trained on another base (refused otherwise)
      * @param overwrite      replace another model's evaluation in {@code outDir} (without it, that is refused)
+     * @param base           how the evaluated model's projections are kept ({@code --base_dtype}, resolved)
      */
     public static EvaluationReport run(Path modelDir, Path adapterDir, boolean allowOtherBase, EvaluationSettings o, Path outDir, boolean overwrite,
-                                       TextEmbedder shared, Listener listener) {
+                                       TextEmbedder shared, Listener listener, dev.emo.lowbit.BaseDType base) {
         o.checkPaths(outDir);
         String name = adapterDir == null ? modelDir.toString() : modelDir + " + " + adapterDir;
         if (!overwrite) refuseOtherModelsResults(outDir, name);
@@ -81,7 +82,7 @@ public final class EvaluationJob {
         boolean existed = Files.exists(outDir);
         try {
             try (var lock = dev.emo.util.OutputLock.acquire(outDir.resolve(LOCK), outDir, "evaluation", "--output_dir")) {
-                return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok);
+                return evaluate(modelDir, adapterDir, allowOtherBase, base, o, outDir, shared, listener, name, protocol, examples, tok);
             }
         } catch (RuntimeException e) {
             dev.emo.util.OutputLock.removeAfterFailure(outDir.resolve(LOCK), existed);
@@ -92,11 +93,11 @@ public final class EvaluationJob {
     /** Held while an evaluation writes its folder. */
     public static final String LOCK = "evaluation.lock";
 
-    private static EvaluationReport evaluate(Path modelDir, Path adapterDir, boolean allowOtherBase, EvaluationSettings o, Path outDir,
-                                             TextEmbedder shared, Listener listener, String name, OpenEndedProtocol protocol,
+    private static EvaluationReport evaluate(Path modelDir, Path adapterDir, boolean allowOtherBase, dev.emo.lowbit.BaseDType base, EvaluationSettings o,
+                                             Path outDir, TextEmbedder shared, Listener listener, String name, OpenEndedProtocol protocol,
                                              List<OpenEndedProtocol.Example> examples, Tokenizer tok) {
         long t0 = System.nanoTime();
-        CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true, allowOtherBase).model();   // the KV-cache graph also serves plain passes
+        CausalLM model = Models.loadWithAdapter(modelDir, adapterDir, true, allowOtherBase, base).model();   // the KV-cache graph also serves plain passes
         Path pplFile = o.perplexityText();
         if (pplFile != null && dev.emo.data.InstructionData.isInstructionFile(pplFile)) {   // instruction data: its trained tokens only
             return evaluate(modelDir, adapterDir, allowOtherBase, o, outDir, shared, listener, name, protocol, examples, tok, model,

@@ -34,11 +34,11 @@ import java.util.Map;
 public final class SampleJob {
     /** @param prompts a text file, one prompt per line, or null for unconditional samples from BOS */
     public record Settings(Path model, Path adapter, int numSamples, int maxNewTokens, int batchSize, long seed, Sampling sampling,
-                           Path prompts, Path output, boolean allowOtherBase) {
+                           Path prompts, Path output, boolean allowOtherBase, dev.emo.lowbit.BaseDType baseDtype) {
         /** An adapter must have been trained on this base. */
         public Settings(Path model, Path adapter, int numSamples, int maxNewTokens, int batchSize, long seed, Sampling sampling,
                         Path prompts, Path output) {
-            this(model, adapter, numSamples, maxNewTokens, batchSize, seed, sampling, prompts, output, false);
+            this(model, adapter, numSamples, maxNewTokens, batchSize, seed, sampling, prompts, output, false, dev.emo.lowbit.BaseDType.FLOAT32);
         }
 
         public Settings {
@@ -47,6 +47,7 @@ public final class SampleJob {
             if (numSamples < 1) throw new UserError("--num_samples " + numSamples + ": must be at least 1");
             if (maxNewTokens < 1) throw new UserError("--max_new_tokens " + maxNewTokens + ": must be at least 1");
             if (batchSize < 1) throw new UserError("--batch_size " + batchSize + ": must be at least 1");
+            if (baseDtype == null) baseDtype = dev.emo.lowbit.BaseDType.FLOAT32;
         }
 
         boolean jsonl() {
@@ -63,6 +64,7 @@ public final class SampleJob {
             k.put("seed", seed);
             k.put("sampling", sampling.toString());
             k.put("prompts", prompts == null ? "" : prompts.toAbsolutePath().normalize().toString());
+            if (baseDtype.packed()) k.put("base_dtype", baseDtype.flag());   // rounded or quantised weights sample other text
             return k;
         }
     }
@@ -178,7 +180,7 @@ public final class SampleJob {
                 listener.samples(have, s.numSamples());
                 return;
             }
-            CausalLM model = Models.loadWithAdapter(s.model(), s.adapter(), true, s.allowOtherBase()).model();
+            CausalLM model = Models.loadWithAdapter(s.model(), s.adapter(), true, s.allowOtherBase(), s.baseDtype()).model();
             Generator generator = new Generator(model);
             Generator.Options options = new Generator.Options(s.maxNewTokens(), s.sampling(), s.seed(), tok.eosId(), s.batchSize());
             ObjectMapper json = new ObjectMapper();

@@ -682,6 +682,22 @@ public abstract class CausalLM {
         }
     }
 
+    /**
+     * Takes {@code other}'s weights, a graph of the same config, LoRA spec and base type (e.g. its KV-cache
+     * twin): float32 parameters and adapters copied, packed projections shared (they are frozen), so a
+     * 7B base is not held twice.
+     */
+    public void copyWeightsFrom(CausalLM other) {
+        if (!params.keySet().equals(other.params.keySet()) || !frozen.keySet().equals(other.frozen.keySet())
+                || !loraParams.keySet().equals(other.loraParams.keySet())) {
+            throw new IllegalArgumentException("copyWeightsFrom: graphs of different parameters");
+        }
+        this.weightsSource = other.weightsSource;
+        params.forEach((k, v) -> v.setArray(other.params.get(k).getArr().dup('c')));
+        loraParams.forEach((k, v) -> v.setArray(other.loraParams.get(k).getArr().dup('c')));
+        frozen.forEach((k, w) -> w.set(other.frozen.get(k).matrix()));
+    }
+
     /** The tied LM head is stored twice by exporters; the copy must equal the embedding. */
     private boolean isTiedDuplicate(String name, INDArray value, Map<String, INDArray> all) {
         if (!config.tieWordEmbeddings() || !name.equals("lm_head.weight")) return false;

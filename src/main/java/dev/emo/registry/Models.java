@@ -1,6 +1,7 @@
 package dev.emo.registry;
 
 import dev.emo.UserError;
+import dev.emo.lowbit.BaseDType;
 import dev.emo.models.CausalLM;
 import dev.emo.models.GraphOptions;
 import dev.emo.models.ModelConfig;
@@ -81,6 +82,19 @@ public final class Models {
     }
 
     /**
+     * {@code --base_dtype} resolved for this model folder, before anything is loaded: "auto" is the
+     * checkpoint's own 16-bit type for a frozen base (LoRA training, or inference), float32 otherwise
+     * ({@link BaseDType#auto}); a bfloat16 checkpoint kept in bfloat16 computes exactly what its float32
+     * copy would.
+     */
+    public static BaseDType baseDtype(String value, Path modelDir, boolean frozenBase) {
+        if (value == null || value.equals("auto")) return BaseDType.auto(checkpointDtype(modelDir), frozenBase);
+        BaseDType t = BaseDType.parse(value);
+        if (t == null) throw UserError.of("--base_dtype", "'" + value + "' is not a storage type", "pass one of " + BaseDType.choices());
+        return t;
+    }
+
+    /**
      * The float type of a model folder's weights, as {@link dev.emo.lowbit.BaseDType#auto} takes it, read
      * from the headers before any graph is built: "BF16", "F16" or "F32" for a safetensors checkpoint (the
      * type holding most of its matrix values), null for an ONNX export (float32). A folder of adapters
@@ -104,15 +118,24 @@ public final class Models {
 
     /** @param allowOtherBase apply an adapter that records another base's weights hash (refused otherwise) */
     public static Loaded loadWithAdapter(Path modelDir, Path adapterDir, boolean kvCache, boolean allowOtherBase) {
-        if (adapterDir == null) return load(modelDir, kvCache);
+        return loadWithAdapter(modelDir, adapterDir, kvCache, allowOtherBase, BaseDType.FLOAT32);
+    }
+
+    /**
+     * With a packed base ({@code --base_dtype} other than float32) the adapters stay a side path of the
+     * (KV-cache) graph they are loaded into: merging them would need the base in float32.
+     */
+    public static Loaded loadWithAdapter(Path modelDir, Path adapterDir, boolean kvCache, boolean allowOtherBase, BaseDType base) {
+        if (adapterDir == null) return load(modelDir, new GraphOptions(kvCache, null, base));
         PeftAdapter.Adapter adapter = PeftAdapter.read(adapterDir);
-        Loaded lora = load(modelDir, new GraphOptions(false, adapter.spec()));
+        Loaded lora = load(modelDir, new GraphOptions(base.packed() && kvCache, adapter.spec(), base));
         PeftAdapter.requireBase(adapter, adapterDir, modelDir, lora.source().file(), allowOtherBase);
         if (lora.model().loraParams().isEmpty()) {
             throw UserError.of(adapterDir.resolve(PeftAdapter.CONFIG), "target_modules " + adapter.spec().targetModules()
                     + " match no layer of this " + lora.model().config().modelType() + " model", "use the adapter trained on this base model");
         }
         PeftAdapter.load(lora.model(), adapter, adapterDir);
+        if (base.packed()) return lora;
         CausalLM merged = build(lora.model().config(), kvCache);
         merged.loadWeights(lora.model().mergedWeights(), lora.source().file());
         return new Loaded(merged, lora.source());
@@ -122,8 +145,16 @@ public final class Models {
         return OnnxFiles.CANDIDATES.stream().anyMatch(n -> java.nio.file.Files.isRegularFile(dir.resolve(n)));
     }
 
-    /** A KV-cache graph holding the same weights as {@code model} (copied, so training may go on; LoRA adapters merged). */
+    /**
+     * A KV-cache graph holding the same weights as {@code model} (copied, so training may go on; LoRA
+     * adapters merged, or on a packed base kept as a side path, the packed projections shared).
+     */
     public static CausalLM withKvCache(CausalLM model) {
+        if (model.baseDtype().packed()) {
+            CausalLM cached = build(model.config(), new GraphOptions(true, model.lora(), model.baseDtype()));
+            cached.copyWeightsFrom(model);
+            return cached;
+        }
         CausalLM cached = build(model.config(), true);
         cached.loadWeights(model.mergedWeights(), model.weightsSource());   // adapters, if any, merged in
         return cached;
