@@ -68,4 +68,19 @@ public final class Fixtures {
         Assumptions.assumeTrue(Files.isDirectory(p), SharedData.missingMessage("models/" + name));
         return p;
     }
+
+    /**
+     * The fixture {@code name} as a Hugging Face checkpoint folder with every tensor stored in bfloat16 (as
+     * save_pretrained writes a bfloat16 model): config, tokenizer files and one model.safetensors in {@code out}.
+     */
+    public static Path bf16Checkpoint(String name, Path out) throws java.io.IOException {
+        Path src = model(name);
+        Map<String, INDArray> weights = dev.emo.registry.Models.load(src).model().weights();
+        Files.createDirectories(out);
+        dev.emo.onnx.ModelFolderWriter.copySideFiles(src, out);
+        Map<String, String> dtypes = new java.util.LinkedHashMap<>();
+        weights.keySet().forEach(k -> dtypes.put(k, "BF16"));
+        dev.emo.safetensors.SafeTensors.write(out.resolve("model.safetensors"), weights, dtypes, Map.of("format", "pt"));
+        return out;
+    }
 }
