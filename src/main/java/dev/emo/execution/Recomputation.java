@@ -25,8 +25,8 @@ import java.util.TreeSet;
  * values need are inserted again, in forward order, writing the renamed values; their last backward
  * reader frees them in turn. Live memory is then the kept values plus about one layer's activations,
  * for one more forward pass of the layers. The re-run ops are the same ops on the same inputs (the
- * LoRA dropout masks are fed, the graph draws no random numbers), so the gradients are bitwise the
- * stored-activation run's.
+ * LoRA dropout masks are fed; an op that draws random numbers is never re-run, its outputs are
+ * kept), so the gradients are bitwise the stored-activation run's.
  *
  * <p>Shape-only reads ({@link ShapeOnlyOps}) keep the original name: the executor records shapes
  * of freed values, so they need no re-run.
@@ -52,6 +52,7 @@ final class Recomputation {
                 Integer p = producer.get(in);
                 if (p != null && group[p] != group[i]) boundary.add(in);
             }
+            if (random(forward.get(i))) boundary.addAll(forward.get(i).getOutputsOfOp());   // a re-run would draw other numbers
         }
         Set<String> recomputed = new HashSet<>();
         producer.forEach((v, p) -> {
@@ -85,6 +86,11 @@ final class Recomputation {
             steps.add(new Step(op, renamed, op.getOutputsOfOp(), false));
         }
         return steps;
+    }
+
+    /** An op that draws random numbers (none in the model graphs today: LoRA's dropout masks are fed). */
+    private static boolean random(SameDiffOp op) {
+        return op.getOp() instanceof org.nd4j.linalg.api.ops.RandomOp || op.getOp().getClass().getPackageName().contains(".ops.random");
     }
 
     /** Adds forward op {@code f} and, recursively, the producers of its recomputed inputs. */

@@ -8,6 +8,7 @@ import org.nd4j.autodiff.util.SameDiffUtils;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.layers.ExternalErrorsFunction;
+import org.nd4j.linalg.api.ops.random.custom.DistributionUniform;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
@@ -116,5 +117,25 @@ class RecomputationTest {
         INDArray logits = forwardOnly.output(Map.of("x", x), List.of("logits")).get("logits");
         assertEquals(0, forwardOnly.recomputedOps(), "a forward-only call is planned as without checkpointing");
         assertEquals(sd.outputSingle(Map.of("x", x), "logits"), logits);
+    }
+
+    /** A layer that multiplies by random numbers drawn in the graph: the draw is kept, not re-run (a re-run would draw others). */
+    @Test
+    void aRandomOpIsKeptNotRerun() {
+        SameDiff sd = SameDiff.create();
+        SDVariable h = sd.placeHolder("x", DataType.FLOAT, -1, D);
+        for (int l = 0; l < 2; l++) {
+            SDVariable up = sd.mmul("up" + l, h, sd.var("model.layers." + l + ".w", Nd4j.randn(DataType.FLOAT, D, D)));
+            SDVariable noise = new DistributionUniform(sd, sd.shape(up), 0.5, 1.5).outputVariable().rename("noise" + l);  // [N, D]
+            SDVariable scale = sd.var("model.layers." + l + ".s", Nd4j.rand(DataType.FLOAT, 1, D));
+            h = h.add("out" + l, sd.math.tanh("act" + l, up.mul("noisy" + l, noise)).mul("scaled" + l, scale));
+        }
+        ExternalErrorsFunction hook = SameDiffUtils.externalErrors(sd, null, sd.mmul("logits", h, sd.var("head", Nd4j.randn(DataType.FLOAT, D, V))));
+        dev.emo.compat.ExternalGradient.createGradFunctionQuietly(sd);
+        List<String> grads = List.of(sd.getVariable("model.layers.0.w").getGradient().name());
+        ExecutionPlan plan = new ExecutionPlan(sd.getFunction("grad"), Set.of("x"), List.of(hook.getGradPlaceholderName()), List.of("logits"), grads, true);
+        List<String> rerun = plan.second.stream().filter(ExecutionPlan.Step::rerun).map(st -> st.outs().get(0)).toList();
+        assertEquals(List.of("up1", "noisy1", "act1", "up0", "noisy0", "act0").stream().map(v -> v + Recomputation.SUFFIX).toList(), rerun);
+        assertTrue(plan.second.stream().anyMatch(st -> !st.rerun() && st.ins().contains("noise0")), "the backward pass reads the kept draw");
     }
 }
