@@ -42,6 +42,7 @@ final class ExecutionPlan {
     final List<Step> first;                // ops the first-stage outputs need
     final List<Step> second;               // every other op the outputs need (and the layer re-runs)
     final Map<String, Integer> reads;      // computed value → value reads by planned steps (repeats count)
+    final Set<String> shapeReads;          // computed values some step reads for the shape only (so they must be computed)
     final Set<String> sources;             // fed, variable and constant names: never freed
     final int recomputed;                  // steps of the second stage that re-run a forward op
 
@@ -72,14 +73,26 @@ final class ExecutionPlan {
         sources = new HashSet<>(known);
         for (SameDiffOp op : order) for (String in : inputs(op)) if (isSource(sd, in, known)) sources.add(in);
         reads = new HashMap<>();
+        shapeReads = new HashSet<>();
         for (List<Step> stage : List.of(first, second)) {
             for (Step step : stage) {
                 for (int i = 0; i < step.ins().size(); i++) {
                     String in = step.ins().get(i);
-                    if (!sources.contains(in) && !ShapeOnlyOps.shapeOnly(step.op(), i)) reads.merge(in, 1, Integer::sum);
+                    if (sources.contains(in)) continue;
+                    if (ShapeOnlyOps.shapeOnly(step.op(), i)) shapeReads.add(in);
+                    else reads.merge(in, 1, Integer::sum);
                 }
             }
         }
+    }
+
+    /**
+     * Whether a step's output must be computed: kept, or read (for its value or its shape). A host op
+     * may skip the others; with checkpointing that includes a forward value only the backward reads,
+     * which the layer's re-run computes again under its renamed name.
+     */
+    boolean needed(String output, Set<String> keep) {
+        return keep.contains(output) || reads.containsKey(output) || shapeReads.contains(output);
     }
 
     static List<String> inputs(SameDiffOp op) {

@@ -167,7 +167,7 @@ public final class GraphExecutor implements AutoCloseable {
                     results = new INDArray[]{input(fn.getGradPlaceholderName(), op)};
                 } else if (shapeOnly) {
                     boolean[] needed = new boolean[outs.size()];
-                    for (int i = 0; i < needed.length; i++) needed[i] = keep.contains(outs.get(i)) || plan.reads.containsKey(outs.get(i));
+                    for (int i = 0; i < needed.length; i++) needed[i] = plan.needed(outs.get(i), keep);
                     String g = ins.size() == 3 ? ins.get(2) : null;
                     boolean gFree = g != null && !keep.contains(g) && !plan.sources.contains(g) && unread.getOrDefault(g, 0) == 1
                             && mine.contains(args[2]) && !g.equals(ins.get(0)) && !g.equals(ins.get(1));
@@ -180,7 +180,7 @@ public final class GraphExecutor implements AutoCloseable {
                     }
                 } else {
                     boolean[] needed = new boolean[outs.size()];
-                    for (int i = 0; i < needed.length; i++) needed[i] = keep.contains(outs.get(i)) || plan.reads.containsKey(outs.get(i));
+                    for (int i = 0; i < needed.length; i++) needed[i] = plan.needed(outs.get(i), keep);
                     results = calls.computeIfAbsent(op.getName(), n -> new OpCall(sd, op)).run(args, needed, pool);
                 }
                 if (OpProfile.ENABLED) OpProfile.add(op.getOp().opName(), System.nanoTime() - t0);
