@@ -8,6 +8,7 @@ import dev.emo.cli.Main;
 import dev.emo.jobs.FinetuneJob;
 import dev.emo.jobs.FinetuneSettings;
 import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * run's losses, run.json records it, and a resume may drop it (it changes no number, so it is not
  * among the settings a checkpoint requires unchanged).
  */
+@Tag("slow")   // two finetune runs end to end
 class GradientCheckpointingRunTest {
     @Test
     void theFlagsRunHasTheSameLossesAndIsRecorded(@TempDir Path tmp) throws Exception {
