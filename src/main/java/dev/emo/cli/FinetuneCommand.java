@@ -113,6 +113,9 @@ final class FinetuneCommand implements Callable<Integer> {
     long saveSteps;
     @Option(names = "--logging_steps", defaultValue = "10", description = "default: ${DEFAULT-VALUE}")
     long loggingSteps;
+    @Option(names = "--gradient_checkpointing", description = "keep only each layer's input and recompute the layer in the backward pass: "
+            + "less memory, about one more forward pass of time, the same numbers")
+    boolean gradientCheckpointing;
     @Option(names = "--output_dir", description = "run folder (default: runs/finetune-<time>)")
     Path outputDir;
     @Option(names = "--overwrite_output_dir", description = "replace a run folder that already holds a run")
@@ -172,7 +175,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .learningRate(learningRate).weightDecay(weightDecay).adamBetas(beta1, beta2).adamEpsilon(eps)
                 .warmupRatio(warmupRatio).warmupSteps(warmupSteps).perDeviceTrainBatchSize(trainBatch).perDeviceEvalBatchSize(evalBatch)
                 .gradientAccumulationSteps(accum).maxGradNorm(maxGradNorm).numTrainEpochs(epochs).maxSteps(maxSteps).seed(seed)
-                .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps)
+                .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps).gradientCheckpointing(gradientCheckpointing)
                 .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume)
                 .lora(lora())
                 .spark(sparkSettings()).instruction(new FinetuneSettings.Instruction(completionOnlyLoss, chatTemplate, packing)).build();

@@ -36,10 +36,16 @@ public final class ShardGradients {
      * The model and objective an executor trains: all it needs to build the graph the driver has.
      * {@code randomArch}: benchmarks only, a reference architecture with random weights instead of
      * {@code modelDir} (the broadcast replaces every trainable weight before the first share anyway).
+     * {@code gradientCheckpointing}: the executors' trainers re-run each layer in the backward pass.
      */
-    public record Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective) implements Serializable {
-        public Spec(String modelDir, LoraSpec lora, Objective objective) {
-            this(modelDir, null, lora, objective);
+    public record Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective, boolean gradientCheckpointing)
+            implements Serializable {
+        public Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective) {
+            this(modelDir, randomArch, lora, objective, false);
+        }
+
+        public Spec(String modelDir, LoraSpec lora, Objective objective, boolean gradientCheckpointing) {
+            this(modelDir, null, lora, objective, gradientCheckpointing);
         }
     }
 
@@ -73,7 +79,7 @@ public final class ShardGradients {
             CausalLM model = s.randomArch() != null ? dev.emo.registry.Architectures.randomModel(s.randomArch(), 1, new GraphOptions(false, s.lora()))
                     : Models.load(Path.of(s.modelDir()), new GraphOptions(false, s.lora())).model();
             COSTS.put(s, CostEmbedding.normalizedCopy(model.lmHead().getArr()));   // frozen: the base head, before any update
-            return new GraphTrainer(model);
+            return new GraphTrainer(model, s.gradientCheckpointing());
         });
     }
 

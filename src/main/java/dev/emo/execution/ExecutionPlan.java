@@ -24,34 +24,75 @@ import java.util.Set;
  *
  * <p>Order: a topological sort that prefers the graph's own op order (SameDiff adds backward ops
  * from the loss towards the inputs, which frees activations early).
+ *
+ * <p>With {@code recomputeLayers} a two-stage plan re-runs each layer's forward ops in the second
+ * stage instead of keeping their activations ({@link Recomputation}); other plans are unchanged.
  */
 final class ExecutionPlan {
-    final List<SameDiffOp> first;          // ops the first-stage outputs need
-    final List<SameDiffOp> second;         // every other op the outputs need
-    final Map<String, Integer> reads;      // computed variable → value reads by planned ops (repeats count)
+    /**
+     * One op run: its inputs and outputs by the names this plan reads and writes them under
+     * (the op's own, except for values a layer re-run writes; see {@link Recomputation}).
+     */
+    record Step(SameDiffOp op, List<String> ins, List<String> outs, boolean rerun) {
+        static Step of(SameDiffOp op) {
+            return new Step(op, inputs(op), op.getOutputsOfOp(), false);
+        }
+    }
+
+    final List<Step> first;                // ops the first-stage outputs need
+    final List<Step> second;               // every other op the outputs need (and the layer re-runs)
+    final Map<String, Integer> reads;      // computed value → value reads by planned steps (repeats count)
+    final Set<String> shapeReads;          // computed values some step reads for the shape only (so they must be computed)
     final Set<String> sources;             // fed, variable and constant names: never freed
+    final int recomputed;                  // steps of the second stage that re-run a forward op
 
     ExecutionPlan(SameDiff sd, Collection<String> fed, Collection<String> lateFeeds,
                   Collection<String> firstOutputs, Collection<String> outputs) {
+        this(sd, fed, lateFeeds, firstOutputs, outputs, false);
+    }
+
+    ExecutionPlan(SameDiff sd, Collection<String> fed, Collection<String> lateFeeds,
+                  Collection<String> firstOutputs, Collection<String> outputs, boolean recomputeLayers) {
         Set<String> known = new HashSet<>(fed);
         known.addAll(lateFeeds);
         Set<String> firstOps = ancestors(sd, firstOutputs, new HashSet<>(fed));
         Set<String> all = ancestors(sd, outputs, known);
         all.addAll(firstOps);
         List<SameDiffOp> order = topological(sd, all, known);
-        first = new ArrayList<>();
-        second = new ArrayList<>();
-        for (SameDiffOp op : order) (firstOps.contains(op.getName()) ? first : second).add(op);
-        reads = new HashMap<>();
+        List<SameDiffOp> forward = new ArrayList<>(), backward = new ArrayList<>();
+        for (SameDiffOp op : order) (firstOps.contains(op.getName()) ? forward : backward).add(op);
+        first = forward.stream().map(Step::of).toList();
+        if (recomputeLayers && !forward.isEmpty() && !lateFeeds.isEmpty()) {
+            Set<String> keep = new HashSet<>(firstOutputs);
+            keep.addAll(outputs);
+            second = Recomputation.insert(sd, forward, backward, keep);
+        } else {
+            second = backward.stream().map(Step::of).toList();
+        }
+        recomputed = (int) second.stream().filter(Step::rerun).count();
         sources = new HashSet<>(known);
-        for (SameDiffOp op : order) {
-            List<String> ins = inputs(op);
-            for (int i = 0; i < ins.size(); i++) {
-                String in = ins.get(i);
-                if (isSource(sd, in, known)) sources.add(in);
-                else if (!ShapeOnlyOps.shapeOnly(op, i)) reads.merge(in, 1, Integer::sum);
+        for (SameDiffOp op : order) for (String in : inputs(op)) if (isSource(sd, in, known)) sources.add(in);
+        reads = new HashMap<>();
+        shapeReads = new HashSet<>();
+        for (List<Step> stage : List.of(first, second)) {
+            for (Step step : stage) {
+                for (int i = 0; i < step.ins().size(); i++) {
+                    String in = step.ins().get(i);
+                    if (sources.contains(in)) continue;
+                    if (ShapeOnlyOps.shapeOnly(step.op(), i)) shapeReads.add(in);
+                    else reads.merge(in, 1, Integer::sum);
+                }
             }
         }
+    }
+
+    /**
+     * Whether a step's output must be computed: kept, or read (for its value or its shape). A host op
+     * may skip the others; with checkpointing that includes a forward value only the backward reads,
+     * which the layer's re-run computes again under its renamed name.
+     */
+    boolean needed(String output, Set<String> keep) {
+        return keep.contains(output) || reads.containsKey(output) || shapeReads.contains(output);
     }
 
     static List<String> inputs(SameDiffOp op) {

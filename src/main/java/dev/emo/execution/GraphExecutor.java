@@ -26,6 +26,12 @@ import java.util.TreeSet;
  * gradient), and goes on to the final outputs (the parameter gradients) reusing every activation
  * of the first stage — one forward pass per training step instead of two.
  *
+ * <p>With {@code recomputeLayers} (gradient checkpointing) such a two-stage call keeps only the
+ * values between transformer layers from the first stage and re-runs each layer's forward ops when
+ * the second stage reaches it ({@link Recomputation}): about one layer's activations live at a
+ * time instead of all of them, for one more forward pass of the layers. Calls without late feeds
+ * are planned as without it.
+ *
  * <p>Ownership: feeds stay the caller's; final outputs are handed over (the caller may give them
  * back with {@link #recycle}); first-stage outputs are valid only inside the callback. One executor
  * per graph and thread.
@@ -43,9 +49,17 @@ public final class GraphExecutor implements AutoCloseable {
     private final ArrayPool pool = new ArrayPool();
     private final Map<PlanKey, ExecutionPlan> plans = new HashMap<>();
     private final Map<String, OpCall> calls = new HashMap<>();
+    private final boolean recomputeLayers;
+    private long recomputedOps;
 
     public GraphExecutor(SameDiff sd) {
+        this(sd, false);
+    }
+
+    /** @param recomputeLayers gradient checkpointing for two-stage calls: recompute each layer's activations in the second stage */
+    public GraphExecutor(SameDiff sd, boolean recomputeLayers) {
         this.sd = sd;
+        this.recomputeLayers = recomputeLayers;
     }
 
     /** The outputs of one call; the arrays become the caller's. */
@@ -56,7 +70,8 @@ public final class GraphExecutor implements AutoCloseable {
     public Map<String, INDArray> run(Map<String, INDArray> feeds, List<String> firstOutputs, List<String> lateFeeds,
                                      Between between, List<String> outputs) {
         PlanKey key = new PlanKey(new TreeSet<>(feeds.keySet()), lateFeeds, firstOutputs, outputs);
-        ExecutionPlan plan = plans.computeIfAbsent(key, k -> new ExecutionPlan(sd, k.fed(), k.late(), k.first(), k.outputs()));
+        ExecutionPlan plan = plans.computeIfAbsent(key, k -> new ExecutionPlan(sd, k.fed(), k.late(), k.first(), k.outputs(), recomputeLayers));
+        recomputedOps += plan.recomputed;
         Call call = new Call(plan, feeds, firstOutputs, outputs);
         try {
             call.execute(plan.first);
@@ -100,6 +115,11 @@ public final class GraphExecutor implements AutoCloseable {
         return pool.takePeakLiveBytes();
     }
 
+    /** How many forward ops the calls so far have re-run for gradient checkpointing (0 without it). */
+    public long recomputedOps() {
+        return recomputedOps;
+    }
+
     /** Frees the pooled buffers now. The executor stays usable. */
     @Override
     public void close() {
@@ -130,10 +150,10 @@ public final class GraphExecutor implements AutoCloseable {
             fed.addAll(arrays.values());
         }
 
-        void execute(List<SameDiffOp> ops) {
-            for (SameDiffOp op : ops) {
-                List<String> ins = ExecutionPlan.inputs(op);
-                List<String> outs = op.getOutputsOfOp();
+        void execute(List<ExecutionPlan.Step> steps) {
+            for (ExecutionPlan.Step step : steps) {
+                SameDiffOp op = step.op();
+                List<String> ins = step.ins(), outs = step.outs();
                 boolean shapeOnly = ShapeOnlyOps.handles(op);
                 INDArray[] args = new INDArray[ins.size()];
                 long[][] argShapes = new long[ins.size()][];
@@ -147,7 +167,7 @@ public final class GraphExecutor implements AutoCloseable {
                     results = new INDArray[]{input(fn.getGradPlaceholderName(), op)};
                 } else if (shapeOnly) {
                     boolean[] needed = new boolean[outs.size()];
-                    for (int i = 0; i < needed.length; i++) needed[i] = keep.contains(outs.get(i)) || plan.reads.containsKey(outs.get(i));
+                    for (int i = 0; i < needed.length; i++) needed[i] = plan.needed(outs.get(i), keep);
                     String g = ins.size() == 3 ? ins.get(2) : null;
                     boolean gFree = g != null && !keep.contains(g) && !plan.sources.contains(g) && unread.getOrDefault(g, 0) == 1
                             && mine.contains(args[2]) && !g.equals(ins.get(0)) && !g.equals(ins.get(1));
@@ -160,7 +180,7 @@ public final class GraphExecutor implements AutoCloseable {
                     }
                 } else {
                     boolean[] needed = new boolean[outs.size()];
-                    for (int i = 0; i < needed.length; i++) needed[i] = keep.contains(outs.get(i)) || plan.reads.containsKey(outs.get(i));
+                    for (int i = 0; i < needed.length; i++) needed[i] = plan.needed(outs.get(i), keep);
                     results = calls.computeIfAbsent(op.getName(), n -> new OpCall(sd, op)).run(args, needed, pool);
                 }
                 if (OpProfile.ENABLED) OpProfile.add(op.getOp().opName(), System.nanoTime() - t0);

@@ -282,7 +282,7 @@ public final class FinetuneJob {
         try (dev.emo.distributed.SparkTraining spark = settings.spark() == null ? null
                 : dev.emo.distributed.SparkTraining.connect(settings.spark().master(), settings.spark().executors(),
                 new dev.emo.distributed.ShardGradients.Spec(settings.model().toAbsolutePath().normalize().toString(),
-                        loaded.model().lora(), settings.objective()), loaded.model());
+                        loaded.model().lora(), settings.objective(), settings.training().gradientCheckpointing()), loaded.model());
              RunFolder run = RunFolder.acquire(settings.outputDir(), settings.overwriteOutputDir(), settings.resuming())) {
             FineTuner tuner = new FineTuner(loaded, settings.model(), settings.training(), settings.objective(), cost, run);
             tuner.adaptiveCostEmbedding(costSource == CostEmbedding.Source.CURRENT);

@@ -110,7 +110,8 @@ public record FinetuneSettings(
     /**
      * The settings that decide which examples are seen in which order and how the weights move:
      * a checkpoint records them, and a resume with any of them changed is refused. (Evaluation,
-     * logging and checkpoint intervals may change.)
+     * logging and checkpoint intervals may change; so may --gradient_checkpointing, which changes
+     * memory and time but no number: it re-runs the same ops on the same inputs.)
      */
     Map<String, String> trajectory(String modelSha256, String trainSha256, dev.emo.models.LoraSpec loraSpec) {
         Map<String, String> m = new LinkedHashMap<>();
@@ -170,7 +171,7 @@ public record FinetuneSettings(
         private Path validationFile, testFile;
         private int validationSplitPercentage = 5, blockSize = 128, maxTrainSamples, maxEvalSamples;
         private String textColumn = "text", costEmbedding = "frozen", resume;
-        private boolean lineByLine, overwrite;
+        private boolean lineByLine, overwrite, gradientCheckpointing;
         private Objective objective = Objective.of("emo");
         private Lora lora;
         private Spark spark;
@@ -212,6 +213,7 @@ public record FinetuneSettings(
         public Builder evalSteps(long n) { evalSteps = n; return this; }
         public Builder saveSteps(long n) { saveSteps = n; return this; }
         public Builder loggingSteps(long n) { loggingSteps = n; return this; }
+        public Builder gradientCheckpointing(boolean on) { gradientCheckpointing = on; return this; }
         public Builder overwriteOutputDir(boolean on) { overwrite = on; return this; }
         public Builder resumeFromCheckpoint(String c) { resume = c; return this; }
         /** LoRA instead of full fine-tuning (null: full). */
@@ -224,7 +226,8 @@ public record FinetuneSettings(
         public FinetuneSettings build() {
             if (outputDir == null) throw new UserError("--output_dir: missing; name the run folder");
             TrainingArgs t = new TrainingArgs(learningRate, weightDecay, beta1, beta2, epsilon, warmupRatio, warmupSteps, trainBatch,
-                    evalBatch, accumulation, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir);
+                    evalBatch, accumulation, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir,
+                    gradientCheckpointing);
             return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize,
                     lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora, spark, instruction);
         }

@@ -284,7 +284,7 @@ public final class FineTuner {
 
     /** The source of gradients and evaluations: built here on first use, so a run on Spark never builds a local gradient function. */
     private GradientSource gradients() {
-        if (gradients == null) gradients = GradientSource.local(new GraphTrainer(model));
+        if (gradients == null) gradients = GradientSource.local(new GraphTrainer(model, args.gradientCheckpointing()));
         return gradients;
     }
 

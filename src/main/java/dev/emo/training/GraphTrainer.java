@@ -36,9 +36,13 @@ public final class GraphTrainer {
         this(model, false);
     }
 
-    /** @param gradientCheckpointing keep each layer's input only and recompute the layer in the backward pass (HF's flag) */
+    /**
+     * @param gradientCheckpointing Hugging Face's flag: keep only each transformer layer's input from
+     *        the forward stage and re-run the layer's forward ops when the backward pass reaches it
+     *        (see {@link GraphExecutor}): the same gradients, about one layer's activations in memory
+     *        instead of all of them, for one more forward pass of the layers
+     */
     public GraphTrainer(CausalLM model, boolean gradientCheckpointing) {
-        if (gradientCheckpointing) throw new UnsupportedOperationException("gradient checkpointing is being built");
         this.model = model;
         SameDiff sd = model.sameDiff();
         model.freezeBase();                 // with LoRA: no gradients, no optimizer state for the base weights
@@ -47,7 +51,7 @@ public final class GraphTrainer {
         gradFeed = ExternalGradient.feedPoint(sd, fn.getGradPlaceholderName());   // M2.1 doubles what is fed
         paramNames = List.copyOf(model.trainable().keySet());
         gradNames = paramNames.stream().map(p -> sd.getVariable(p).getGradient().name()).toList();
-        executor = new GraphExecutor(sd.getFunction("grad"));
+        executor = new GraphExecutor(sd.getFunction("grad"), gradientCheckpointing);
     }
 
     private java.util.Random dropout = new java.util.Random(0);

@@ -4,7 +4,12 @@ import dev.emo.UserError;
 
 import java.nio.file.Path;
 
-/** The fine-tuning settings, named and defaulted as in Hugging Face's run_clm / TrainingArguments. */
+/**
+ * The fine-tuning settings, named and defaulted as in Hugging Face's run_clm / TrainingArguments.
+ *
+ * @param gradientCheckpointing re-run each layer's forward ops in the backward pass instead of keeping
+ *        its activations ({@link GraphTrainer}): less memory, more time, the same numbers
+ */
 public record TrainingArgs(
         double learningRate,
         double weightDecay,
@@ -23,7 +28,18 @@ public record TrainingArgs(
         long evalSteps,         // 0: evaluate at epoch ends only
         long saveSteps,         // 0: checkpoint at evaluations and epoch ends
         long loggingSteps,
-        Path outputDir) {
+        Path outputDir,
+        boolean gradientCheckpointing) {
+
+    /** Without gradient checkpointing (Hugging Face's default). */
+    public TrainingArgs(double learningRate, double weightDecay, double adamBeta1, double adamBeta2, double adamEpsilon, double warmupRatio,
+                        long warmupSteps, int perDeviceTrainBatchSize, int perDeviceEvalBatchSize, int gradientAccumulationSteps,
+                        double maxGradNorm, double numTrainEpochs, long maxSteps, long seed, long evalSteps, long saveSteps, long loggingSteps,
+                        Path outputDir) {
+        this(learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupRatio, warmupSteps, perDeviceTrainBatchSize,
+                perDeviceEvalBatchSize, gradientAccumulationSteps, maxGradNorm, numTrainEpochs, maxSteps, seed, evalSteps, saveSteps,
+                loggingSteps, outputDir, false);
+    }
 
     /** Every range is checked here, so a bad flag fails before a run folder is created or replaced. */
     public TrainingArgs {
@@ -61,14 +77,14 @@ public record TrainingArgs(
     public TrainingArgs withAccumulation(int steps) {
         return new TrainingArgs(learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupRatio, warmupSteps,
                 perDeviceTrainBatchSize, perDeviceEvalBatchSize, steps, maxGradNorm, numTrainEpochs, maxSteps,
-                seed, evalSteps, saveSteps, loggingSteps, outputDir);
+                seed, evalSteps, saveSteps, loggingSteps, outputDir, gradientCheckpointing);
     }
 
     /** The same settings for another seed and run folder (compare's objective × seed grid). */
     public TrainingArgs withSeedAndOutput(long newSeed, Path newOutputDir) {
         return new TrainingArgs(learningRate, weightDecay, adamBeta1, adamBeta2, adamEpsilon, warmupRatio, warmupSteps,
                 perDeviceTrainBatchSize, perDeviceEvalBatchSize, gradientAccumulationSteps, maxGradNorm, numTrainEpochs, maxSteps,
-                newSeed, evalSteps, saveSteps, loggingSteps, newOutputDir);
+                newSeed, evalSteps, saveSteps, loggingSteps, newOutputDir, gradientCheckpointing);
     }
 
     /** Total optimizer steps for a data set of {@code examples} training examples. */
