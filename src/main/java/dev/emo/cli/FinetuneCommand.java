@@ -116,6 +116,9 @@ final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--gradient_checkpointing", description = "keep only each layer's input and recompute the layer in the backward pass: "
             + "less memory, about one more forward pass of time, the same numbers")
     boolean gradientCheckpointing;
+    @Option(names = "--base_dtype", defaultValue = "auto", description = "with --lora_r: how the frozen base's Linear weights are kept: "
+            + "auto (the checkpoint's own bfloat16/float16, float32 for ONNX exports) | float32 | bfloat16 | float16 | q8_0 (default: ${DEFAULT-VALUE})")
+    String baseDtype;
     @Option(names = "--output_dir", description = "run folder (default: runs/finetune-<time>)")
     Path outputDir;
     @Option(names = "--overwrite_output_dir", description = "replace a run folder that already holds a run")
@@ -175,7 +178,7 @@ final class FinetuneCommand implements Callable<Integer> {
                 .learningRate(learningRate).weightDecay(weightDecay).adamBetas(beta1, beta2).adamEpsilon(eps)
                 .warmupRatio(warmupRatio).warmupSteps(warmupSteps).perDeviceTrainBatchSize(trainBatch).perDeviceEvalBatchSize(evalBatch)
                 .gradientAccumulationSteps(accum).maxGradNorm(maxGradNorm).numTrainEpochs(epochs).maxSteps(maxSteps).seed(seed)
-                .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps).gradientCheckpointing(gradientCheckpointing)
+                .evalSteps(evalSteps).saveSteps(saveSteps).loggingSteps(loggingSteps).gradientCheckpointing(gradientCheckpointing).baseDtype(baseDtype)
                 .overwriteOutputDir(overwrite).resumeFromCheckpoint(resume)
                 .lora(lora())
                 .spark(sparkSettings()).instruction(new FinetuneSettings.Instruction(completionOnlyLoss, chatTemplate, packing)).build();

@@ -5,6 +5,7 @@ import dev.emo.UserError;
 import dev.emo.data.Blocks;
 import dev.emo.data.TextFiles;
 import dev.emo.data.TokenizedCache;
+import dev.emo.lowbit.BaseDType;
 import dev.emo.models.GraphOptions;
 import dev.emo.models.LoraSpec;
 import dev.emo.registry.ModelFamilies;
@@ -96,6 +97,30 @@ public final class FinetuneJob {
         this.instruction = instruction;
     }
 
+    /**
+     * {@code --base_dtype} resolved (auto: the checkpoint's 16-bit type under LoRA, float32 for full
+     * fine-tuning), refused where it cannot apply, and the whole step's memory estimated against this
+     * machine before anything is loaded: a 7B base that cannot fit is one line naming the flags that would.
+     */
+    private static BaseDType baseDtype(FinetuneSettings s, LoraSpec loraSpec) {
+        BaseDType base = Models.baseDtype(s.baseDtype(), s.model(), loraSpec != null);
+        if (base.packed() && loraSpec == null) {
+            throw UserError.of("--base_dtype " + base.flag(), "keeps the base frozen in " + base.flag() + ", and full fine-tuning (no --lora_r) trains every weight in float32",
+                    "add --lora_r (e.g. --lora_r 16) or pass --base_dtype float32");
+        }
+        if (base.packed() && s.spark() != null) {
+            throw UserError.of("--base_dtype " + base.flag(), "is not carried to Spark executors, which load the base in float32",
+                    "leave out --spark_master, or pass --base_dtype float32");
+        }
+        if (!dev.emo.kernels.HostOp.enabled()) return base;   // the estimate reads shapes through the host ops; FinetuneLimits still checks activations
+        dev.emo.models.ModelConfig config = ModelFamilies.config(s.model());
+        dev.emo.registry.MemoryEstimate.require(s.model().resolve("config.json"), dev.emo.registry.ModelShapes.of(config),
+                new dev.emo.registry.MemoryEstimate.Setting(loraSpec, base, s.training().gradientCheckpointing(),
+                        s.training().perDeviceTrainBatchSize(), s.blockSize(), s.objective().needsDemd()),
+                "--per_device_train_batch_size");
+        return base;
+    }
+
     /** Checks every setting against the model, the data, the checkpoint and the output folder; writes nothing there. */
     public static FinetuneJob prepare(FinetuneSettings given) {
         FinetuneSettings s = perExecutorShares(given);
@@ -106,7 +131,8 @@ public final class FinetuneJob {
         // sizes against the config before the model is built: a rank or a batch no machine can hold fails here as one line
         FinetuneLimits.check(s, ModelFamilies.config(s.model()));
         LoraSpec loraSpec = loraSpec(s);
-        Models.Loaded loaded = Models.load(s.model(), new GraphOptions(false, loraSpec));
+        BaseDType base = baseDtype(s, loraSpec);
+        Models.Loaded loaded = Models.load(s.model(), new GraphOptions(false, loraSpec, base));
         if (loraSpec != null) {
             checkTargets(s, loaded.model(), loraSpec);
             loaded.model().initLora(new java.util.Random(s.training().seed()));
@@ -156,7 +182,7 @@ public final class FinetuneJob {
         for (Path p : new Path[]{s.trainFile(), s.validationFile(), s.testFile()}) {
             if (p != null) dataHashes.put(p.toAbsolutePath().toString(), Hashes.sha256(p));
         }
-        Map<String, String> trajectory = s.trajectory(modelRef.weightsSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()), loraSpec);
+        Map<String, String> trajectory = s.trajectory(modelRef.weightsSha256(), dataHashes.get(s.trainFile().toAbsolutePath().toString()), loraSpec, base);
         if (instruction != null) InstructionInputs.addTrajectory(s, trajectory);
 
         Path checkpoint = null;
@@ -220,14 +246,15 @@ public final class FinetuneJob {
     private static void checkTargets(FinetuneSettings s, dev.emo.models.CausalLM model, LoraSpec spec) {
         for (String target : spec.targetModules()) {
             LoraSpec one = new LoraSpec(spec.r(), spec.alpha(), spec.dropout(), List.of(target));
-            if (model.params().keySet().stream().noneMatch(one::targets)) {
+            Map<String, long[]> shapes = model.parameterShapes();   // packed projections too
+            if (shapes.keySet().stream().noneMatch(one::targets)) {
                 throw UserError.of(s.model().resolve("config.json"), "--lora_target_modules " + target + " names no layer of this "
                         + model.config().modelType() + " model", "pass module names such as "
                         + ModelFamilies.of(model.config()).defaultLoraTargets() + " (the last part of a weight's name)");
             }
             // A is r × in and B out × r: a rank beyond the narrower side adds parameters and no expressiveness
-            long width = model.params().entrySet().stream().filter(e -> one.targets(e.getKey()) && e.getValue().getShape() != null
-                    && e.getValue().getShape().length == 2).mapToLong(e -> Math.min(e.getValue().getShape()[0], e.getValue().getShape()[1]))
+            long width = shapes.entrySet().stream().filter(e -> one.targets(e.getKey()) && e.getValue() != null
+                    && e.getValue().length == 2).mapToLong(e -> Math.min(e.getValue()[0], e.getValue()[1]))
                     .min().orElse(Long.MAX_VALUE);
             if (spec.r() > width) {
                 throw UserError.of(s.model().resolve("config.json"), "--lora_r " + spec.r() + " is more than the width " + width + " of "

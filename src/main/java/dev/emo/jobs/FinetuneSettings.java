@@ -40,7 +40,8 @@ public record FinetuneSettings(
         String resumeFromCheckpoint,
         Lora lora,
         Spark spark,
-        Instruction instruction) {
+        Instruction instruction,
+        String baseDtype) {      // --base_dtype as given ("auto" resolved against the checkpoint by FinetuneJob.prepare)
 
     /**
      * How instruction data ({prompt, completion} or {messages} JSONL, see data.InstructionData) is trained.
@@ -113,7 +114,7 @@ public record FinetuneSettings(
      * logging and checkpoint intervals may change; so may --gradient_checkpointing, which changes
      * memory and time but no number: it re-runs the same ops on the same inputs.)
      */
-    Map<String, String> trajectory(String modelSha256, String trainSha256, dev.emo.models.LoraSpec loraSpec) {
+    Map<String, String> trajectory(String modelSha256, String trainSha256, dev.emo.models.LoraSpec loraSpec, dev.emo.lowbit.BaseDType base) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("model weights sha256", modelSha256);
         m.put("training data sha256", trainSha256);
@@ -139,6 +140,7 @@ public record FinetuneSettings(
         m.put("--num_train_epochs", t.maxSteps() > 0 ? "unused" : Double.toString(t.numTrainEpochs()));
         m.put("--max_steps", Long.toString(t.maxSteps()));
         m.put("--lora_r", loraSpec == null ? "0" : Integer.toString(loraSpec.r()));
+        if (base.packed()) m.put("--base_dtype", base.flag());   // rounded or quantised base weights move the losses
         if (loraSpec != null) {
             m.put("--lora_alpha", Double.toString(loraSpec.alpha()));
             m.put("--lora_dropout", Double.toString(loraSpec.dropout()));
@@ -150,7 +152,7 @@ public record FinetuneSettings(
     /** These settings with other training arguments. */
     public FinetuneSettings withTraining(TrainingArgs t) {
         return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
-                maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwriteOutputDir, resumeFromCheckpoint, lora, spark, instruction);
+                maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwriteOutputDir, resumeFromCheckpoint, lora, spark, instruction, baseDtype);
     }
 
     /** These settings for one cell of a comparison: another objective kind, seed and run folder. */
@@ -158,7 +160,7 @@ public record FinetuneSettings(
         Objective o = new Objective(objectiveKind, objective.ratioCap(), objective.goldDetach(), objective.eta(), objective.gamma(),
                 objective.minWeight());
         return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize, lineByLine,
-                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume, lora, spark, instruction);
+                maxTrainSamples, maxEvalSamples, o, costEmbedding, training.withSeedAndOutput(seed, outputDir), overwrite, resume, lora, spark, instruction, baseDtype);
     }
 
     public static Builder builder(Path model, Path trainFile, Path outputDir) {
@@ -176,6 +178,7 @@ public record FinetuneSettings(
         private Lora lora;
         private Spark spark;
         private Instruction instruction = Instruction.DEFAULT;
+        private String baseDtype = "auto";
         private double learningRate = 5e-5, weightDecay, beta1 = 0.9, beta2 = 0.999, epsilon = 1e-8, warmupRatio, maxGradNorm = 1.0,
                 epochs = 3;
         private long warmupSteps, maxSteps = -1, seed = 42, evalSteps, saveSteps, loggingSteps = 10;
@@ -222,6 +225,8 @@ public record FinetuneSettings(
         public Builder spark(Spark s) { spark = s; return this; }
         /** How instruction data is trained (completion-only loss, chat template, packing). */
         public Builder instruction(Instruction i) { instruction = i; return this; }
+        /** How the frozen base's projections are kept with LoRA: auto | float32 | bfloat16 | float16 | q8_0. */
+        public Builder baseDtype(String d) { baseDtype = d; return this; }
 
         public FinetuneSettings build() {
             if (outputDir == null) throw new UserError("--output_dir: missing; name the run folder");
@@ -229,7 +234,7 @@ public record FinetuneSettings(
                     evalBatch, accumulation, maxGradNorm, epochs, maxSteps, seed, evalSteps, saveSteps, loggingSteps, outputDir,
                     gradientCheckpointing);
             return new FinetuneSettings(model, trainFile, validationFile, testFile, validationSplitPercentage, textColumn, blockSize,
-                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora, spark, instruction);
+                    lineByLine, maxTrainSamples, maxEvalSamples, objective, costEmbedding, t, overwrite, resume, lora, spark, instruction, baseDtype);
         }
     }
 }

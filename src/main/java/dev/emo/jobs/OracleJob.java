@@ -81,7 +81,7 @@ public record OracleJob(Path oracle, FinetuneSettings student, List<String> obje
         FinetuneSettings onCorpora = new FinetuneSettings(student.model(), corpus("train"), corpus("validation"), null, 5,
                 student.textColumn(), student.blockSize(), student.lineByLine(), student.maxTrainSamples(), student.maxEvalSamples(),
                 student.objective(), student.costEmbedding(), student.training(), false, null, student.lora(), student.spark(),
-                FinetuneSettings.Instruction.DEFAULT);   // the sampled corpora are plain text
+                FinetuneSettings.Instruction.DEFAULT, student.baseDtype());   // the sampled corpora are plain text
         EvaluationSettings e = evaluation;
         EvaluationSettings scored = new EvaluationSettings(corpus("test"), e.protocol(), e.limit(), e.rounds(), e.newTokens(), e.sampling(),
                 e.seed(), e.batchSize(), e.featurizer(), e.maxTextLength(), e.mauveSeed(), oracle, oracle, corpus("validation"),

@@ -324,6 +324,14 @@ public abstract class CausalLM {
         return java.util.Collections.unmodifiableMap(frozen);
     }
 
+    /** Every base parameter's shape by Hugging Face name, float32 variables and packed projections alike. */
+    public Map<String, long[]> parameterShapes() {
+        Map<String, long[]> out = new LinkedHashMap<>();
+        params.forEach((k, v) -> out.put(k, v.getShape()));
+        frozen.forEach((k, w) -> out.put(k, w.shape()));
+        return out;
+    }
+
     /** How the base's projection weights are kept. */
     public dev.emo.lowbit.BaseDType baseDtype() {
         return baseDtype;

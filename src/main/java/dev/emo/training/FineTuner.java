@@ -267,7 +267,7 @@ public final class FineTuner {
      */
     private void exportBest() {
         run.stage("best", staged -> {
-            if (model.lora() == null || mergeLora) source.writeFolder(model, model.mergedWeights(), modelDir, staged);
+            if (model.lora() == null || mergeLora) source.writeMerged(model, modelDir, staged);   // safetensors: streamed, in the base's dtype
             else dev.emo.onnx.ModelFolderWriter.copySideFiles(modelDir, staged);   // config and tokenizer beside the adapters: the folder still loads (with its base)
             if (model.lora() != null) writeAdapters(staged);
         });

@@ -57,6 +57,44 @@ class KillResumeTest {
         killAndResume(List.of("--lora_r", "4", "--lora_alpha", "8", "--lora_dropout", "0.1"));
     }
 
+    /**
+     * A LoRA run on a bfloat16 checkpoint kept in bfloat16 (#22): resumes exactly after SIGKILL, and its
+     * best/ holds the merged weights in bfloat16, bf16(W + (α/r)·B·A), which load with the logits of a
+     * float32 graph on exactly those values.
+     */
+    @Test
+    void sigkillThenResumeOnABfloat16BaseAndBestInBfloat16() throws Exception {
+        Path bf16 = Fixtures.bf16Checkpoint("stories260k", tmp.resolve("stories260k-bf16"));
+        StringBuilder text = new StringBuilder();
+        java.util.Random r = new java.util.Random(1);
+        for (int line = 0; line < 300; line++) {
+            for (int w = 0; w < 8; w++) text.append(WORDS[r.nextInt(WORDS.length)]).append(w == 7 ? ".\n" : " ");
+        }
+        model = bf16;
+        killAndResume(Files.writeString(tmp.resolve("train.txt"), text), List.of("--lora_r", "4", "--lora_alpha", "8", "--base_dtype", "auto"));
+
+        Path best = tmp.resolve("killed").resolve("best");
+        var header = dev.emo.safetensors.SafeTensors.header(best.resolve("model.safetensors"));
+        assertTrue(header.values().stream().allMatch(e -> e.dtype().equals("BF16")), "best/ in the base's dtype: " + header);
+        // the expected weights: the base's, the run's adapters merged, rounded to bfloat16
+        var lora = dev.emo.registry.Models.load(bf16, new dev.emo.models.GraphOptions(false,
+                dev.emo.registry.PeftAdapter.read(best).spec())).model();
+        dev.emo.registry.PeftAdapter.load(lora, dev.emo.registry.PeftAdapter.read(best), best);
+        java.util.Map<String, org.nd4j.linalg.api.ndarray.INDArray> want = new java.util.LinkedHashMap<>();
+        lora.mergedWeights().forEach((k, v) -> want.put(k, v.rank() == 2
+                ? dev.emo.lowbit.PackedMatrix.of(v, dev.emo.lowbit.BaseDType.BFLOAT16).toFloat()
+                : dev.emo.lowbit.PackedMatrix.of(v.reshape(1, -1), dev.emo.lowbit.BaseDType.BFLOAT16).toFloat().reshape(v.shape())));
+        var expected = dev.emo.registry.Models.build(lora.config(), false);
+        expected.loadWeights(want, bf16);
+        var loaded = dev.emo.registry.Models.load(best).model();
+        var ids = org.nd4j.linalg.factory.Nd4j.createFromArray(new long[][]{{1, 5, 9, 14, 2, 7, 30, 11}});
+        var mask = org.nd4j.linalg.factory.Nd4j.ones(org.nd4j.linalg.api.buffer.DataType.INT64, 1, 8);
+        double diff = loaded.forward(ids, mask).sub(expected.forward(ids, mask)).amaxNumber().doubleValue();
+        assertTrue(diff <= 1e-5, "best/ vs bf16(W + (α/r)·B·A): max |Δlogit| " + diff);
+        assertTrue(lora.forward(ids, mask).sub(dev.emo.registry.Models.load(bf16).model().forward(ids, mask)).amaxNumber().doubleValue() > 0,
+                "the run's adapters change the model");
+    }
+
     /** Instruction data (#23): EMO on chat JSONL with Qwen3's template, packed; the checkpoints carry the packing flags. */
     @Test
     void sigkillThenResumeRepeatsTheUninterruptedLossesOnPackedChatData() throws Exception {
