@@ -38,14 +38,19 @@ public final class ShardGradients {
      * {@code modelDir} (the broadcast replaces every trainable weight before the first share anyway).
      * {@code gradientCheckpointing}: the executors' trainers re-run each layer in the backward pass.
      */
-    public record Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective, boolean gradientCheckpointing)
-            implements Serializable {
-        public Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective) {
-            this(modelDir, randomArch, lora, objective, false);
+    /** @param baseDtype how the executor keeps the frozen base's projections (the driver's --base_dtype, resolved) */
+    public record Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective, boolean gradientCheckpointing,
+                       dev.emo.lowbit.BaseDType baseDtype) implements Serializable {
+        public Spec {
+            if (baseDtype == null) baseDtype = dev.emo.lowbit.BaseDType.FLOAT32;
         }
 
-        public Spec(String modelDir, LoraSpec lora, Objective objective, boolean gradientCheckpointing) {
-            this(modelDir, null, lora, objective, gradientCheckpointing);
+        public Spec(String modelDir, String randomArch, LoraSpec lora, Objective objective) {
+            this(modelDir, randomArch, lora, objective, false, null);
+        }
+
+        public Spec(String modelDir, LoraSpec lora, Objective objective, boolean gradientCheckpointing, dev.emo.lowbit.BaseDType baseDtype) {
+            this(modelDir, null, lora, objective, gradientCheckpointing, baseDtype);
         }
     }
 
@@ -76,8 +81,9 @@ public final class ShardGradients {
     /** The executor's trainer for a spec, built on first use in this JVM. */
     static synchronized GraphTrainer trainer(Spec spec) {
         return TRAINERS.computeIfAbsent(spec, s -> {
-            CausalLM model = s.randomArch() != null ? dev.emo.registry.Architectures.randomModel(s.randomArch(), 1, new GraphOptions(false, s.lora()))
-                    : Models.load(Path.of(s.modelDir()), new GraphOptions(false, s.lora())).model();
+            GraphOptions options = new GraphOptions(false, s.lora(), s.baseDtype());
+            CausalLM model = s.randomArch() != null ? dev.emo.registry.Architectures.randomModel(s.randomArch(), 1, options)
+                    : Models.load(Path.of(s.modelDir()), options).model();
             COSTS.put(s, CostEmbedding.normalizedCopy(model.lmHead().getArr()));   // frozen: the base head, before any update
             return new GraphTrainer(model, s.gradientCheckpointing());
         });

@@ -108,10 +108,6 @@ public final class FinetuneJob {
             throw UserError.of("--base_dtype " + base.flag(), "keeps the base frozen in " + base.flag() + ", and full fine-tuning (no --lora_r) trains every weight in float32",
                     "add --lora_r (e.g. --lora_r 16) or pass --base_dtype float32");
         }
-        if (base.packed() && s.spark() != null) {
-            throw UserError.of("--base_dtype " + base.flag(), "is not carried to Spark executors, which load the base in float32",
-                    "leave out --spark_master, or pass --base_dtype float32");
-        }
         if (!dev.emo.kernels.HostOp.enabled()) return base;   // the estimate reads shapes through the host ops; FinetuneLimits still checks activations
         dev.emo.models.ModelConfig config = ModelFamilies.config(s.model());
         dev.emo.registry.MemoryEstimate.require(s.model().resolve("config.json"), dev.emo.registry.ModelShapes.of(config),
@@ -309,7 +305,8 @@ public final class FinetuneJob {
         try (dev.emo.distributed.SparkTraining spark = settings.spark() == null ? null
                 : dev.emo.distributed.SparkTraining.connect(settings.spark().master(), settings.spark().executors(),
                 new dev.emo.distributed.ShardGradients.Spec(settings.model().toAbsolutePath().normalize().toString(),
-                        loaded.model().lora(), settings.objective(), settings.training().gradientCheckpointing()), loaded.model());
+                        loaded.model().lora(), settings.objective(), settings.training().gradientCheckpointing(),
+                        loaded.model().baseDtype()), loaded.model());
              RunFolder run = RunFolder.acquire(settings.outputDir(), settings.overwriteOutputDir(), settings.resuming())) {
             FineTuner tuner = new FineTuner(loaded, settings.model(), settings.training(), settings.objective(), cost, run);
             tuner.adaptiveCostEmbedding(costSource == CostEmbedding.Source.CURRENT);
