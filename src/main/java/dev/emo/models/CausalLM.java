@@ -2,17 +2,17 @@ package dev.emo.models;
 
 import dev.emo.UserError;
 import dev.emo.execution.FrozenLinear;
-import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import dev.emo.execution.GraphExecutor;
+import dev.emo.execution.HostBlas;
 import dev.emo.lowbit.FrozenWeight;
 import dev.emo.lowbit.PackedMatrix;
-import dev.emo.execution.HostBlas;
 import dev.emo.kernels.FusedLayerNorm;
 import dev.emo.kernels.Heads;
 import dev.emo.kernels.HostOp;
 import dev.emo.kernels.MaskedSoftmax;
 import org.nd4j.autodiff.samediff.SDVariable;
 import org.nd4j.autodiff.samediff.SameDiff;
+import org.nd4j.autodiff.samediff.array.SingleThreadArrayHolder;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -85,8 +85,8 @@ public abstract class CausalLM {
         // SameDiff's default holder keeps a second, never-used copy of every variable's array (for per-device
         // copies): measured +256 MB per 256 MB parameter. One graph is only ever used by one thread at a time here.
         sd.setArrayHolders(new SingleThreadArrayHolder(), new SingleThreadArrayHolder(), false);
-        if (baseDtype.packed() && !dev.emo.kernels.HostOp.enabled()) {
-            throw new dev.emo.UserError("--base_dtype " + baseDtype.flag() + " needs the CPU backend's host ops (this backend: "
+        if (baseDtype.packed() && !HostOp.enabled()) {
+            throw new UserError("--base_dtype " + baseDtype.flag() + " needs the CPU backend's host ops (this backend: "
                     + org.nd4j.linalg.factory.Nd4j.getBackend().getClass().getSimpleName() + "); use --base_dtype float32");
         }
         inputIds = sd.placeHolder(INPUT_IDS, DataType.INT64, -1, -1);
