@@ -25,9 +25,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (e.g. a LoRA run's best/) applied to --model")
     Path adapter;
 
-    @Option(names = "--base_dtype", defaultValue = "auto",
-            description = "how the base's Linear weights are kept: auto (the checkpoint's own bfloat16/float16, float32 for ONNX exports) | float32 | bfloat16 | float16 | q8_0 (default: ${DEFAULT-VALUE})")
-    String baseDtype;
+    @picocli.CommandLine.Mixin
+    BaseDtypeOption baseDtype;
 
     @Option(names = "--allow_other_base", description = "apply --adapter even if it was trained on another base model (its weights hash differs)")
     boolean allowOtherBase;
@@ -43,7 +42,7 @@ final class EvaluateCommand implements Callable<Integer> {
         Path out = outputDir != null ? outputDir : Main.defaultOutputDir("evaluate");
         EvaluationSettings settings = opts.settings();
         EvaluationReport r = EvaluationJob.run(model, adapter, allowOtherBase, settings, out, overwrite, null, progressBar(settings.rounds()),
-                dev.emo.registry.Models.baseDtype(baseDtype, model, true));
+                baseDtype.resolve(model));
         printTable(List.of(r));
         System.out.println("report: " + out.resolve("evaluation.json"));
         return 0;

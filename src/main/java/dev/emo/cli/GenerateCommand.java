@@ -19,9 +19,8 @@ final class GenerateCommand implements Callable<Integer> {
 
     @Option(names = "--adapter", description = "a PEFT LoRA adapter folder (e.g. a LoRA run's best/) applied to --model")
     Path adapter;
-    @Option(names = "--base_dtype", defaultValue = "auto",
-            description = "how the base's Linear weights are kept: auto (the checkpoint's own bfloat16/float16, float32 for ONNX exports) | float32 | bfloat16 | float16 | q8_0 (default: ${DEFAULT-VALUE})")
-    String baseDtype;
+    @picocli.CommandLine.Mixin
+    BaseDtypeOption baseDtype;
 
     @Option(names = "--allow_other_base", description = "apply --adapter even if it was trained on another base model (its weights hash differs)")
     boolean allowOtherBase;
@@ -59,7 +58,7 @@ final class GenerateCommand implements Callable<Integer> {
         Sampling s = sample ? new Sampling(false, temperature, topK, topP) : Sampling.GREEDY;
         if (maxNewTokens < 1) throw new dev.emo.UserError("--max_new_tokens " + maxNewTokens + ": must be at least 1");
         int positions = dev.emo.registry.ModelFamilies.config(model).maxPositions();
-        dev.emo.lowbit.BaseDType base = Models.baseDtype(baseDtype, model, true);
+        dev.emo.lowbit.BaseDType base = baseDtype.resolve(model);
         Tokenizer tok = dev.emo.registry.ModelFamilies.tokenizer(model);
         if (chatTemplate != null && !chat) throw new dev.emo.UserError("--chat_template applies with --chat; add --chat or leave it out");
         int[] ids = chat ? dev.emo.chat.ChatPrompt.ids(model, chatTemplate, tok, prompt) : tok.encode(prompt);

@@ -17,9 +17,8 @@ final class SampleCommand implements Callable<Integer> {
     Path model;
     @Option(names = "--adapter", description = "a PEFT LoRA adapter folder applied to --model")
     Path adapter;
-    @Option(names = "--base_dtype", defaultValue = "auto",
-            description = "how the base's Linear weights are kept: auto (the checkpoint's own bfloat16/float16, float32 for ONNX exports) | float32 | bfloat16 | float16 | q8_0 (default: ${DEFAULT-VALUE})")
-    String baseDtype;
+    @picocli.CommandLine.Mixin
+    BaseDtypeOption baseDtype;
 
     @Option(names = "--allow_other_base", description = "apply --adapter even if it was trained on another base model (its weights hash differs)")
     boolean allowOtherBase;
@@ -46,7 +45,7 @@ final class SampleCommand implements Callable<Integer> {
     public Integer call() {
         SampleJob job = SampleJob.prepare(new SampleJob.Settings(model, adapter, numSamples, maxNewTokens, batchSize, seed,
                 new Sampling(false, temperature, topK, topP), prompts, output, allowOtherBase,
-                dev.emo.registry.Models.baseDtype(baseDtype, model, true)));
+                baseDtype.resolve(model)));
         if (job.alreadyDone() > 0) System.err.printf("%s holds %d of %d samples; continuing%n", output, job.alreadyDone(), numSamples);
         Progress bar = new Progress(numSamples, 0);
         job.run((done, total) -> {
