@@ -123,7 +123,7 @@ public record MemoryEstimate(Setting setting, long weights, long trainable, long
             MemoryEstimate e = of(shapes, o.with(o.lora(), o.base(), o.checkpointing(), lo));
             return "try " + String.join(" ", flags(s, e.setting(), batchFlag));
         }
-        return "no --lora_r, --base_dtype, --gradient_checkpointing or " + batchFlag + " makes it fit; pick a smaller --arch or a shorter --length";
+        return "no --lora_r, --base_dtype, --gradient_checkpointing or " + batchFlag + " makes it fit; pick a smaller model, or fewer tokens per sequence";
     }
 
     /** This setting, then the others by how many flags they change: checkpointing, a packed base (LoRA), LoRA r 16 for full fine-tuning. */

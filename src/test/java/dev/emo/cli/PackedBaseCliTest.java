@@ -43,4 +43,21 @@ class PackedBaseCliTest {
         m = CliRun.refused(tmp, "generate", "--model", Fixtures.model("stories260k").toString(), "--prompt", "x", "--base_dtype", "fp8");
         assertTrue(m.contains("'fp8' is not a storage type"), m);
     }
+
+    /** A 7B-sized config (stories260k's export beside it: the refusal comes before any weight is read). */
+    @Test
+    void aStepThatCannotFitIsRefusedBeforeLoading() throws Exception {
+        Path big = Fixtures.withConfig("stories260k", tmp.resolve("big"), c -> {
+            c.put("hidden_size", 4096);
+            c.put("intermediate_size", 11008);
+            c.put("num_hidden_layers", 32);
+            c.put("num_attention_heads", 32);
+            c.put("num_key_value_heads", 32);
+        });
+        Path text = Files.writeString(tmp.resolve("t.txt"), "the cat sat on the mat.\n".repeat(40));
+        String m = CliRun.refused(tmp, "finetune", "--model", big.toString(), "--train_file", text.toString(), "--lora_r", "16",
+                "--per_device_train_batch_size", "1", "--block_size", "16", "--output_dir", tmp.resolve("out").toString());
+        assertTrue(m.startsWith("error: " + big.resolve("config.json") + ": LoRA r 16 on a float32 base, --per_device_train_batch_size 1 × 16 tokens needs about "), m);
+        assertTrue(m.contains("(weights 2") && m.contains("more than this machine's"), "the estimate part by part: " + m);
+    }
 }
