@@ -621,13 +621,18 @@ public abstract class CausalLM {
             requireShape(e.getKey(), v.getArr().shape(), e.getValue().shape(), source);
             v.setArray(e.getValue().castTo(DataType.FLOAT).dup('c'));
         }
+        requireOneToOne(unmapped, weights.keySet(), source);
+    }
+
+    /** Every stored tensor maps to a parameter ({@code unmapped} lists those that do not) and every parameter, float32 or packed, is among {@code stored}. */
+    private void requireOneToOne(List<String> unmapped, java.util.Set<String> stored, Path source) {
         if (!unmapped.isEmpty()) {
             throw UserError.of(source, "initializer(s) " + unmapped + " map to no parameter of the "
                     + config.modelType() + " graph", "check that config.json matches the export");
         }
         List<String> missing = new ArrayList<>();
-        for (String name : params.keySet()) if (!weights.containsKey(name)) missing.add(name);
-        for (String name : frozen.keySet()) if (!weights.containsKey(name)) missing.add(name);
+        for (String name : params.keySet()) if (!stored.contains(name)) missing.add(name);
+        for (String name : frozen.keySet()) if (!stored.contains(name)) missing.add(name);
         if (!missing.isEmpty()) {
             throw UserError.of(source, "no initializer for parameter(s) " + missing,
                     "check that config.json matches the export (layer count, tie_word_embeddings)");
@@ -658,17 +663,7 @@ public abstract class CausalLM {
             else if (tiedTo != null && t.name().equals("lm_head.weight") && java.util.Arrays.equals(tiedTo.shape(), t.shape())) tiedHead = t;
             else unmapped.add(t.name());
         }
-        if (!unmapped.isEmpty()) {
-            throw UserError.of(source, "initializer(s) " + unmapped + " map to no parameter of the "
-                    + config.modelType() + " graph", "check that config.json matches the export");
-        }
-        List<String> missing = new ArrayList<>();
-        for (String name : params.keySet()) if (!names.contains(name)) missing.add(name);
-        for (String name : frozen.keySet()) if (!names.contains(name)) missing.add(name);
-        if (!missing.isEmpty()) {
-            throw UserError.of(source, "no initializer for parameter(s) " + missing,
-                    "check that config.json matches the export (layer count, tie_word_embeddings)");
-        }
+        requireOneToOne(unmapped, names, source);
         dev.emo.weights.TensorReader reader = new dev.emo.weights.TensorReader();
         for (dev.emo.weights.StoredTensor t : tensors) {
             FrozenWeight fw = frozen.get(t.name());
